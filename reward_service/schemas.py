@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Task = Literal["math", "code", "countdown", "none"]
 """``math``: answer equivalence; ``code``: tests in the sandbox; ``countdown``: TinyZero's equation game;
@@ -121,6 +121,14 @@ class OpenRLHFRequest(BaseModel):
     query: list[str]
     prompts: list[str] | None = None
     labels: list[str | int | float | None] | None = None
+
+    @model_validator(mode="after")
+    def _same_lengths(self) -> OpenRLHFRequest:
+        for name in ("prompts", "labels"):
+            other = getattr(self, name)
+            if other is not None and len(other) != len(self.query):
+                raise ValueError(f"{name} has {len(other)} entries but query has {len(self.query)}")
+        return self
 
 
 class OpenRLHFResponse(BaseModel):

@@ -1,0 +1,29 @@
+"""The one place that maps the service's exceptions to HTTP answers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from reward_service.errors import GraderUnavailable, Overloaded, RequestTooLarge, UnknownRecipe
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestTooLarge)
+    async def _too_large(_: Request, exc: RequestTooLarge) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=413)
+
+    @app.exception_handler(UnknownRecipe)
+    async def _bad_recipe(_: Request, exc: UnknownRecipe) -> JSONResponse:
+        # Same shape as FastAPI's own validation errors, so clients parse one format.
+        loc = ["body", *exc.field.split(".")]
+        return JSONResponse({"detail": [{"loc": loc, "msg": str(exc), "type": "value_error"}]}, status_code=422)
+
+    @app.exception_handler(Overloaded)
+    async def _overloaded(_: Request, exc: Overloaded) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=429,
+                            headers={"Retry-After": str(max(1, round(exc.retry_after)))})
+
+    @app.exception_handler(GraderUnavailable)
+    async def _unavailable(_: Request, exc: GraderUnavailable) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)

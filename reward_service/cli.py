@@ -1,0 +1,70 @@
+"""Command line: ``reward-service serve | eval`` (also ``python -m reward_service``)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from reward_service.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """Settings from the environment, with the flags given on the command line on top."""
+    overrides = {k: v for k, v in {
+        "host": getattr(args, "host", None), "port": getattr(args, "port", None),
+        "workers": getattr(args, "workers", None), "redis_url": getattr(args, "redis_url", None),
+        "log_level": getattr(args, "log_level", None),
+    }.items() if v is not None}
+    return Settings(**overrides)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from reward_service.api.app import create_app
+    settings = _settings(args)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level)
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from reward_service.evaluate import run_eval
+    return run_eval(args.input, output=args.output, url=args.url, recipe=args.recipe, api_key=args.api_key,
+                    batch_size=args.batch_size, settings=_settings(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reward-service", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP service (embedded in-process queue unless --redis-url)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, help="grader processes (default: CPU count)")
+    serve.add_argument("--redis-url", help="queue through Redis workers instead of grading in-process")
+    serve.add_argument("--log-level")
+    serve.set_defaults(func=_serve)
+
+    ev = sub.add_parser("eval", help="grade a JSONL file of completions; write results and print a summary")
+    ev.add_argument("input", help="JSONL: one item per line (score-item fields; 'prompt_id' groups samples)")
+    ev.add_argument("-o", "--output", help="results JSONL (default: INPUT with .graded.jsonl)")
+    ev.add_argument("--url", help="grade against a running service instead of in this process")
+    ev.add_argument("--api-key")
+    ev.add_argument("--recipe", default="accuracy", help="recipe name (default: accuracy)")
+    ev.add_argument("--batch-size", type=int, default=256)
+    ev.add_argument("--workers", type=int, help="grader processes when grading locally")
+    ev.set_defaults(func=_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> Any:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""What the API needs from a grading backend: the embedded engine and the Redis queue both provide it."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from reward_service.recipes import Recipe
+from reward_service.schemas import ItemResult, ScoreItem
+
+
+class GradingBackend(Protocol):
+    async def score(self, items: list[ScoreItem], recipe: Recipe) -> list[ItemResult]:
+        """Results in request order; never raises for a bad item (it fails alone in its result)."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """A few facts for /healthz (queue kind, workers)."""
+        ...
+
+    async def aclose(self) -> None:
+        ...

@@ -1,0 +1,132 @@
+"""Reward recipes: which components count, with what weight, and their options.
+
+A recipe is resolved once per request into a frozen :class:`Recipe` whose ``key`` (canonical JSON) is part
+of every cache key. Option errors are caught here, so a bad spec is a 422 naming the field.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from reward_service.errors import UnknownRecipe
+from reward_service.schemas import ComponentSpec, RecipeSpec
+
+
+class _Options(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AccuracyOptions(_Options):
+    partial: bool = Field(False, description="Code: reward the passed fraction instead of all-or-nothing.")
+
+
+class FormatOptions(_Options):
+    mode: Literal["r1_zero", "r1"] = Field("r1_zero", description="r1_zero: <think>…</think> <answer>…</answer>; "
+                                                                  "r1: <think>…</think> then the answer.")
+    prefilled_think: bool | None = Field(None, description="The prompt opened <think>; None = detect from prompt.")
+
+
+class LanguageOptions(_Options):
+    default_target: str | None = Field(None, description="Target when the item has no target_language; "
+                                                         "None = the prompt's language, else 'en'.")
+
+
+class OverlongOptions(_Options):
+    max_length: int = Field(gt=0, description="DAPO L_max (tokens when items carry completion_tokens).")
+    cache_length: int = Field(ge=0, description="DAPO L_cache: the soft-punishment ramp before L_max.")
+
+    @model_validator(mode="after")
+    def _ramp_fits(self) -> OverlongOptions:
+        if self.cache_length > self.max_length:
+            raise ValueError("cache_length must be <= max_length")
+        return self
+
+
+class CosineOptions(_Options):
+    max_length: int = Field(gt=0)
+    min_correct: float = 0.5
+    max_correct: float = 1.0
+    min_wrong: float = -1.0
+    max_wrong: float = -0.5
+
+
+OPTION_MODELS: dict[str, type[_Options]] = {
+    "accuracy": AccuracyOptions,
+    "format": FormatOptions,
+    "tag_count": FormatOptions,
+    "language": LanguageOptions,
+    "overlong": OverlongOptions,
+    "cosine": CosineOptions,
+}
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    weight: float
+    options: Any  # one of the _Options models (frozen)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    components: tuple[Component, ...]
+
+    @property
+    def key(self) -> str:
+        return json.dumps(self.to_spec(), sort_keys=True, separators=(",", ":"))
+
+    def get(self, name: str) -> Component | None:
+        return next((c for c in self.components if c.name == name), None)
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"name": self.name, "components": {
+            c.name: {"weight": c.weight, "options": c.options.model_dump()} for c in self.components}}
+
+
+BUILTIN: dict[str, RecipeSpec] = {
+    # DeepSeek-R1-Zero: rule-based accuracy + the R1-Zero template.
+    "r1-zero": RecipeSpec(name="r1-zero", components={
+        "accuracy": ComponentSpec(weight=1.0), "format": ComponentSpec(weight=1.0, options={"mode": "r1_zero"})}),
+    # DeepSeek-R1: accuracy + format + language consistency of the chain of thought, summed.
+    "r1": RecipeSpec(name="r1", components={
+        "accuracy": ComponentSpec(weight=1.0), "format": ComponentSpec(weight=1.0, options={"mode": "r1"}),
+        "language": ComponentSpec(weight=1.0)}),
+    # Evals and rejection sampling: correctness alone.
+    "accuracy": RecipeSpec(name="accuracy", components={"accuracy": ComponentSpec(weight=1.0)}),
+    # open-r1 style partial-credit format shaping.
+    "r1-zero-tag-count": RecipeSpec(name="r1-zero-tag-count", components={
+        "accuracy": ComponentSpec(weight=1.0), "tag_count": ComponentSpec(weight=1.0, options={"mode": "r1_zero"})}),
+}
+
+
+def resolve(recipe: str | RecipeSpec | dict | None, default: str) -> Recipe:
+    """A request's recipe (name, spec or None) as a :class:`Recipe`; raises :class:`UnknownRecipe`."""
+    if recipe is None:
+        recipe = default
+    if isinstance(recipe, str):
+        if recipe not in BUILTIN:
+            raise UnknownRecipe(f"unknown recipe {recipe!r}; known: {', '.join(sorted(BUILTIN))}")
+        spec = BUILTIN[recipe]
+    elif isinstance(recipe, dict):
+        try:
+            spec = RecipeSpec.model_validate(recipe)
+        except ValidationError as exc:
+            raise UnknownRecipe(str(exc)) from exc
+    else:
+        spec = recipe
+    components = []
+    for name, comp in spec.components.items():
+        try:
+            options = OPTION_MODELS[name].model_validate(comp.options)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            field = f"recipe.components.{name}.options" + (f".{where}" if where else "")
+            raise UnknownRecipe(f"{field}: {first['msg']}", field=field) from exc
+        components.append(Component(name, comp.weight, options))
+    return Recipe(spec.name or "custom", tuple(components))

@@ -1,0 +1,139 @@
+"""Score one item under a recipe: extract, grade each component, combine. Runs inside a grader process.
+
+Pure and synchronous: the caller owns time limits (it kills the process) and caching. Inputs and outputs
+are plain dicts so they cross process and queue boundaries as JSON.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from reward_service.grading import extract, length
+from reward_service.grading.types import Status, Verdict
+from reward_service.recipes import Recipe
+from reward_service.schemas import ItemResult, ScoreItem
+
+ACCURACY_TASKS = ("math", "code", "countdown")
+
+
+def accuracy_key_parts(item: ScoreItem, region: str | None, recipe: Recipe) -> dict[str, Any] | None:
+    """What the accuracy verdict depends on (None when the recipe has no accuracy to compute)."""
+    comp = recipe.get("accuracy") or recipe.get("cosine")
+    if comp is None or item.task not in ACCURACY_TASKS:
+        return None
+    acc = recipe.get("accuracy")
+    return {"task": item.task, "region": region, "answer": item.answer, "tests": item.tests,
+            "language": item.language, "limits": item.limits.model_dump() if item.limits else None,
+            "options": acc.options.model_dump() if acc else None}
+
+
+def grade_accuracy(item: ScoreItem, split: extract.Split, recipe: Recipe) -> Verdict:
+    """The task's correctness verdict on the final-answer region."""
+    if item.task == "code":
+        if item.tests is None:
+            return Verdict.invalid("code item has no tests")
+    elif item.answer is None or not item.answer.strip():
+        return Verdict.invalid(f"{item.task} item has no reference answer")
+    if split.region is None:
+        return Verdict.ok(0.0, reason=split.reason)
+    if item.task == "math":
+        from reward_service.grading.math import grade_math
+        return grade_math(split.region, item.answer or "")
+    if item.task == "countdown":
+        from reward_service.grading.countdown import grade_countdown
+        return grade_countdown(split.region, item.answer or "")
+    from reward_service.grading.code import grade_code
+    acc = recipe.get("accuracy")
+    partial = bool(acc and acc.options.partial)
+    return grade_code(split.region, item.tests, item.language, item.limits, partial=partial)
+
+
+def _language_target(item: ScoreItem, default_target: str | None) -> str:
+    from reward_service.grading.language import detect_language
+    if item.target_language:
+        return item.target_language
+    if default_target:
+        return default_target
+    return detect_language(extract.prompt_text(item.prompt)) or "en"
+
+
+def _grade_component(name: str, options: Any, item: ScoreItem, text: str, split: extract.Split,
+                     accuracy: Verdict | None) -> Verdict | None:
+    """One component's verdict, or None when it does not apply to this item (e.g. accuracy of task 'none')."""
+    if name == "accuracy":
+        return accuracy
+    if name in ("format", "tag_count"):
+        from reward_service.grading.format import format_reward, tag_count_reward
+        prefilled = options.prefilled_think
+        if prefilled is None:
+            prefilled = extract.prompt_prefills_think(item.prompt)
+        grader = format_reward if name == "format" else tag_count_reward
+        return grader(text, options.mode, prefilled)
+    if name == "language":
+        from reward_service.grading.language import language_consistency
+        target = _language_target(item, options.default_target)
+        return language_consistency(split.reasoning or text, target)
+    n = item.completion_tokens if item.completion_tokens is not None else len(text)
+    if name == "overlong":
+        return Verdict.ok(length.overlong_penalty(n, options.max_length, options.cache_length), length=n)
+    if name == "cosine":
+        if accuracy is None:
+            return None
+        if accuracy.status is not Status.ok:
+            return accuracy
+        assert accuracy.score is not None
+        return Verdict.ok(length.cosine_scaled(
+            n, accuracy.score >= 1.0, options.max_length, min_correct=options.min_correct,
+            max_correct=options.max_correct, min_wrong=options.min_wrong, max_wrong=options.max_wrong), length=n)
+    raise ValueError(f"unknown component {name!r}")
+
+
+def score_item(item: ScoreItem, recipe: Recipe, accuracy: Verdict | None = None) -> tuple[ItemResult, Verdict | None]:
+    """Grade ``item``; reuse ``accuracy`` when the caller already has it. Returns (result, accuracy verdict)."""
+    started = time.perf_counter()
+    text = extract.completion_text(item.completion)
+    prefilled = extract.prompt_prefills_think(item.prompt)
+    split = extract.split_completion(text, prefilled_think=prefilled)
+    cached_accuracy = accuracy is not None
+    if accuracy is None and accuracy_key_parts(item, split.region, recipe) is not None:
+        accuracy = grade_accuracy(item, split, recipe)
+
+    components: dict[str, float] = {}
+    details: dict[str, Any] = {"answer_source": split.source}
+    failure: tuple[Status, str] | None = None
+    reward = 0.0
+    for comp in recipe.components:
+        verdict = _grade_component(comp.name, comp.options, item, text, split, accuracy)
+        if verdict is None:
+            continue
+        details[comp.name] = {k: v for k, v in (("reason", verdict.reason), *verdict.details.items()) if v is not None}
+        if verdict.status is not Status.ok:
+            if comp.weight != 0 and failure is None:
+                failure = (verdict.status, f"{comp.name}: {verdict.reason}")
+            continue
+        assert verdict.score is not None
+        components[comp.name] = verdict.score
+        reward += comp.weight * verdict.score
+    details["timings"] = {"grade_ms": round((time.perf_counter() - started) * 1000, 3),
+                          "accuracy_cached": cached_accuracy}
+    if failure is not None:
+        status, reason = failure
+        return ItemResult(id=item.id, reward=None, components=components, status=status, error=reason,
+                          details=details), accuracy
+    return ItemResult(id=item.id, reward=reward, components=components, details=details), accuracy
+
+
+def score_job(item: dict[str, Any], recipe_spec: dict[str, Any], accuracy: dict[str, Any] | None) -> dict[str, Any]:
+    """The grader-process entry point: plain dicts in and out (see :func:`score_item`)."""
+    from reward_service.recipes import resolve
+    result, verdict = score_item(ScoreItem.model_validate(item), resolve(recipe_spec, ""),
+                                 Verdict.from_dict(accuracy) if accuracy else None)
+    return {"result": result.model_dump(mode="json"), "accuracy": verdict.to_dict() if verdict else None}
+
+
+def warmup() -> None:
+    """Import and exercise the graders once, so the first real item does not pay for it."""
+    from reward_service.grading import language, math
+    math.warmup()
+    language.warmup()
