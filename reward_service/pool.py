@@ -145,6 +145,7 @@ class ProcessPool:
                 raise JobTimeout(f"grading exceeded {timeout:g} s and was killed")
             status, payload = worker.conn.recv()
         except (EOFError, OSError) as exc:
+            worker.process.join(timeout=1)  # reap it, to report how it died
             code = worker.process.exitcode
             self._replace_later(worker)
             raise WorkerCrashed(f"grader process died (exit code {code})") from exc
