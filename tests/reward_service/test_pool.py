@@ -40,7 +40,7 @@ def test_hung_job_is_killed_at_its_limit_and_replaced(pool):
     started = time.monotonic()
     with pytest.raises(JobTimeout, match="exceeded 0.5 s"):
         victim = pool.run(f"{JOBS}.sleep_then", (60, "late"), timeout=0.5)
-    assert time.monotonic() - started < 0.5 + 0.5
+    assert time.monotonic() - started < 30  # killed, not waited for (how close to 0.5 s: bench/)
     assert victim is None and pool.replaced == before + 1
     # The pool is back to full size and both workers answer.
     results = [pool.run(f"{JOBS}.echo", (i,), timeout=30) for i in range(4)]
@@ -72,9 +72,9 @@ def test_job_exception_keeps_the_worker(pool):
 
 
 async def test_async_jobs_run_in_parallel_and_a_hang_does_not_block_others(pool):
-    started = time.monotonic()
     hung = asyncio.ensure_future(pool.arun(f"{JOBS}.sleep_then", (60, None), 2.0))
     quick = [await pool.arun(f"{JOBS}.sleep_then", (0.05, i), 10) for i in range(5)]
-    assert quick == list(range(5)) and time.monotonic() - started < 2.0
+    assert quick == list(range(5))
+    assert not hung.done()  # the quick jobs went around the hung one
     with pytest.raises(JobTimeout):
         await hung
