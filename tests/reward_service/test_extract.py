@@ -1,4 +1,9 @@
-from reward_service.grading.extract import completion_text, last_boxed, prompt_prefills_think, split_completion
+from reward_service.grading.extract import (
+    completion_text,
+    last_boxed,
+    prompt_prefills_think,
+    split_completion,
+)
 from reward_service.schemas import ChatMessage
 
 
