@@ -102,7 +102,7 @@ class GradingEngine:
         pool = await self._code() if code else self._pool
         assert pool is not None, "engine not started"
         timeout = self.settings.code_item_timeout_s if code else self.settings.item_timeout_s
-        args = (item.model_dump(mode="json"), recipe.to_spec(), accuracy)
+        args = (item.model_dump(mode="json"), recipe.key, accuracy)
         try:
             out = await pool.arun("reward_service.scoring.score_job", args, timeout)
         except JobTimeout as exc:

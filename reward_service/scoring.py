@@ -6,12 +6,14 @@ are plain dicts so they cross process and queue boundaries as JSON.
 
 from __future__ import annotations
 
+import json
 import time
+from functools import lru_cache
 from typing import Any
 
 from reward_service.grading import extract, length
 from reward_service.grading.types import Status, Verdict
-from reward_service.recipes import Recipe
+from reward_service.recipes import Recipe, resolve
 from reward_service.schemas import ItemResult, ScoreItem
 
 ACCURACY_TASKS = ("math", "code", "countdown")
@@ -124,10 +126,14 @@ def score_item(item: ScoreItem, recipe: Recipe, accuracy: Verdict | None = None)
     return ItemResult(id=item.id, reward=reward, components=components, details=details), accuracy
 
 
-def score_job(item: dict[str, Any], recipe_spec: dict[str, Any], accuracy: dict[str, Any] | None) -> dict[str, Any]:
-    """The grader-process entry point: plain dicts in and out (see :func:`score_item`)."""
-    from reward_service.recipes import resolve
-    result, verdict = score_item(ScoreItem.model_validate(item), resolve(recipe_spec, ""),
+@lru_cache(maxsize=64)
+def _recipe(key: str) -> Recipe:
+    return resolve(json.loads(key), "")
+
+
+def score_job(item: dict[str, Any], recipe_key: str, accuracy: dict[str, Any] | None) -> dict[str, Any]:
+    """The grader-process entry point: plain data in and out (see :func:`score_item`); the recipe as its key."""
+    result, verdict = score_item(ScoreItem.model_validate(item), _recipe(recipe_key),
                                  Verdict.from_dict(accuracy) if accuracy else None)
     return {"result": result.model_dump(mode="json"), "accuracy": verdict.to_dict() if verdict else None}
 
