@@ -116,8 +116,11 @@ class GradingEngine:
 
     def _check_limits(self, item: ScoreItem) -> str | None:
         s = self.settings
-        if len(extract.completion_text(item.completion)) > s.max_completion_chars:
+        size = len(extract.completion_text(item.completion))
+        if size > s.max_completion_chars:
             return f"completion longer than {s.max_completion_chars} characters"
+        if item.task == "code" and size > s.max_code_chars:
+            return f"code item longer than {s.max_code_chars} characters"
         if item.task == "code" and isinstance(item.tests, dict | list):
             n = len(item.tests) if isinstance(item.tests, list) else len(item.tests.get("inputs") or [])
             if n > s.max_tests_per_item:
