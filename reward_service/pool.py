@@ -15,6 +15,7 @@ import logging
 import multiprocessing as mp
 import os
 import queue
+import resource
 import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -48,8 +49,11 @@ def _resolve(dotted: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def _worker_main(conn: Connection, initializer: str | None) -> None:
+def _worker_main(conn: Connection, initializer: str | None, memory_limit_mb: int | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which closes us
+    if memory_limit_mb:  # a runaway sympy computation gets MemoryError, not the machine's OOM killer
+        limit = memory_limit_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     if initializer:
         _resolve(initializer)()
     functions: dict[str, Any] = {}
@@ -70,9 +74,9 @@ def _worker_main(conn: Connection, initializer: str | None) -> None:
 
 
 class _Worker:
-    def __init__(self, ctx: Any, initializer: str | None, start_timeout: float) -> None:
+    def __init__(self, ctx: Any, initializer: str | None, start_timeout: float, memory_limit_mb: int | None) -> None:
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child, initializer), daemon=True)
+        self.process = ctx.Process(target=_worker_main, args=(child, initializer, memory_limit_mb), daemon=True)
         self.process.start()
         child.close()
         if not self.conn.poll(start_timeout):
@@ -91,9 +95,10 @@ class ProcessPool:
     """``size`` grader processes; :meth:`run` blocks, :meth:`arun` awaits (via a bounded thread executor)."""
 
     def __init__(self, size: int, *, initializer: str | None = None, start_timeout: float = 120.0,
-                 name: str = "graders") -> None:
+                 memory_limit_mb: int | None = None, name: str = "graders") -> None:
         self.size = size
         self._initializer = initializer
+        self._memory_limit_mb = memory_limit_mb
         self._start_timeout = start_timeout
         self._ctx = mp.get_context("forkserver")
         self._ctx.set_forkserver_preload(_PRELOAD)
@@ -109,7 +114,7 @@ class ProcessPool:
             self._idle.put(w)
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self._ctx, self._initializer, self._start_timeout)
+        worker = _Worker(self._ctx, self._initializer, self._start_timeout, self._memory_limit_mb)
         with self._lock:
             self._all.add(worker)
         return worker

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
                                   description="Hard wall-clock limit per non-code item; the grader is killed.")
     code_item_timeout_s: float = Field(120.0, gt=0, le=3600,
                                        description="Hard wall-clock limit per code item (all its tests).")
+    grader_memory_mb: int = Field(4096, ge=256, description="Address-space limit of each grader process; "
+                                                        "a runaway computation fails alone (status error).")
     cache_size: int = Field(200_000, ge=0, description="Entries in the in-process result cache (0 = off).")
 
     # Request limits

@@ -9,6 +9,9 @@ Scope = dict[str, Any]
 
 
 class BodySizeLimit:
+    """413 for bodies over ``max_bytes``. A chunked body is cut off as soon as it passes the limit: the app
+    sees a disconnect and whatever it then tries to send is dropped."""
+
     def __init__(self, app: Any, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
@@ -22,27 +25,33 @@ class BodySizeLimit:
             await self._refuse(send)
             return
         seen = 0
+        refused = False
 
         async def counted_receive() -> dict[str, Any]:
-            nonlocal seen
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge
+                    refused = True
+                    await self._refuse(send)
+                    return {"type": "http.disconnect"}
             return message
 
+        async def guarded_send(message: dict[str, Any]) -> None:
+            if not refused:
+                await send(message)
+
         try:
-            await self.app(scope, counted_receive, send)
-        except _TooLarge:
-            await self._refuse(send)
+            await self.app(scope, counted_receive, guarded_send)
+        except Exception:
+            if not refused:  # the app's own errors are not ours to hide
+                raise
 
     async def _refuse(self, send: Any) -> None:
         body = json.dumps({"detail": f"request body larger than {self.max_bytes} bytes"}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass

@@ -28,7 +28,8 @@ logging.getLogger("math_verify").setLevel(logging.ERROR)  # it warns on every ca
 
 _SCI = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*[eE]\s*([+-]?\d+)\s*$")
 _TINY = 1e-10      # below this absolute difference math-verify's chop may have hidden a real one
-_DISTINCT = 1e-30  # relative difference at 50 digits that no exact-equal pair reaches
+_DISTINCT = 1e-30
+BARE_ANSWER_CHARS = 120  # a short region with no recognisable answer is read as one bare LaTeX answer  # relative difference at 50 digits that no exact-equal pair reaches
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,14 @@ def _parse_prediction(region: str) -> tuple[list[Any], str | None]:
     from math_verify import parse
     boxed = last_boxed(region)
     if boxed is not None:
-        target = f"\\boxed{{{_normalise(boxed)}}}"
-    else:
-        target = _normalise(region)
-    parsed = parse(target, extraction_config=_configs()[1], parsing_timeout=None)
-    extracted = next((p for p in parsed if isinstance(p, str)), None)
-    return parsed, boxed if boxed is not None else extracted
+        parsed = parse(f"\\boxed{{{_normalise(boxed)}}}", extraction_config=_configs()[1], parsing_timeout=None)
+        return parsed, boxed
+    parsed = parse(_normalise(region), extraction_config=_configs()[1], parsing_timeout=None)
+    bare = region.strip()
+    if not parsed and 0 < len(bare) <= BARE_ANSWER_CHARS:
+        # "<answer>\frac{1}{3}</answer>": bare LaTeX with no delimiters is the answer itself.
+        parsed = parse(f"\\boxed{{{_normalise(bare)}}}", extraction_config=_configs()[1], parsing_timeout=None)
+    return parsed, next((p for p in parsed if isinstance(p, str)), None)
 
 
 def _numerically_distinct(a: Any, b: Any) -> bool:
