@@ -9,7 +9,10 @@ math-verify does the parsing (LaTeX and plain expressions) and the comparison. A
 * veto its numeric false positives: it compares ``(a - b).evalf(chop=True)`` with 0, and chopping makes any
   two tiny numbers equal (``1/2^99`` vs ``1/2^98``, ``1/2004!`` vs ``1/2006!``). Exact numbers that differ
   in relative terms at 50 digits are not equal;
-* normalise plain scientific notation (``1e-5``), which math-verify reads as ``e - 5``;
+* normalise plain scientific notation (``1e-5``), which math-verify reads as ``e - 5``, and thin-space
+  thousands separators (``1\\,000``);
+* give second chances for two conventions it misses (see :func:`_lenient`): multiple-choice letters in
+  prose, and percentages against a bare number;
 * cache the parsed reference per process: a GRPO group shares it.
 """
 
@@ -27,6 +30,10 @@ from reward_service.grading.types import Verdict
 logging.getLogger("math_verify").setLevel(logging.ERROR)  # it warns on every call with timeouts off
 
 _SCI = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*[eE]\s*([+-]?\d+)\s*$")
+_THIN_THOUSANDS = re.compile(r"(?<=\d)(?:\\,|\\ |~)(?=\d{3}(?!\d))")  # 1\,000 → 1000
+_PERCENT = re.compile(r"\\?%")
+_LETTER = re.compile(r"^\s*(?:\\text(?:bf)?\{)?\s*\(?([A-E])\)?\s*\}?\s*$")
+_LETTER_IN_PROSE = re.compile(r"\(([A-E])\)|\b(?i:answer|option|choice)\s*(?:is|:)?\s*\(?([A-E])\b")
 _TINY = 1e-10      # below this absolute difference math-verify's chop may have hidden a real one
 _DISTINCT = 1e-30
 BARE_ANSWER_CHARS = 120  # a short region with no recognisable answer is read as one bare LaTeX answer  # relative difference at 50 digits that no exact-equal pair reaches
@@ -44,7 +51,8 @@ def _configs() -> tuple[list[Any], list[Any]]:
     from math_verify import ExprExtractionConfig, LatexExtractionConfig
     from math_verify.parser import NormalizationConfig
     latex = LatexExtractionConfig(
-        normalization_config=NormalizationConfig(basic_latex=True, units=True, malformed_operators=False,
+        # malformed_operators: \frac12 and \sqrt2 are valid LaTeX for \frac{1}{2} and \sqrt{2}.
+        normalization_config=NormalizationConfig(basic_latex=True, units=True, malformed_operators=True,
                                                  nits=False, boxed="all"),
         boxed_match_priority=0,            # a box in the region beats other anchors
         try_extract_without_anchor=False,  # no "last math anywhere" guessing in free text
@@ -56,7 +64,9 @@ def _configs() -> tuple[list[Any], list[Any]]:
 
 def _normalise(answer: str) -> str:
     m = _SCI.match(answer)
-    return f"{m.group(1)}\\times 10^{{{int(m.group(2))}}}" if m else answer
+    if m:
+        return f"{m.group(1)}\\times 10^{{{int(m.group(2))}}}"
+    return _THIN_THOUSANDS.sub("", answer)
 
 
 def _has_expression(parsed: list[Any]) -> bool:
@@ -109,6 +119,25 @@ def _equal(gold: tuple[Any, ...], pred: list[Any], options: MathOptions) -> bool
     return False
 
 
+def _lenient(region: str, reference: str, options: MathOptions) -> str | None:
+    """Second chances for conventions math-verify misses; the answer that matched, or None.
+
+    A multiple-choice reference ("B", "(B)", "\\text{(B)}") matches the last "(B)" or "answer is B" in prose;
+    a percentage matches its number ("12.5\\%" vs "12.5"), as MATH-style references drop the sign.
+    """
+    letter = _LETTER.match(reference)
+    if letter:
+        found = _LETTER_IN_PROSE.findall(region)
+        chosen = next((g for g in found[-1] if g), None) if found else None
+        return f"({chosen})" if chosen == letter.group(1) else None
+    if _PERCENT.search(reference) or _PERCENT.search(region):
+        gold = _parse_reference(_PERCENT.sub("", reference))
+        pred, extracted = _parse_prediction(_PERCENT.sub("", region))
+        if pred and _has_expression(list(gold)) and _equal(gold, pred, options):
+            return extracted or str(pred[0])
+    return None
+
+
 def grade_math(region: str, reference: str, options: MathOptions = MathOptions()) -> Verdict:
     """1.0 if ``region``'s final answer equals ``reference``, 0.0 if not or absent; invalid reference → invalid."""
     gold = _parse_reference(reference)
@@ -116,11 +145,15 @@ def grade_math(region: str, reference: str, options: MathOptions = MathOptions()
         return Verdict.invalid(f"unparseable reference {reference[:200]!r}", reference=reference[:200])
     pred, extracted = _parse_prediction(region)
     shown = str(gold[0])[:200]
+    if pred and _equal(gold, pred, options):
+        return Verdict.ok(1.0, extracted=(extracted or str(pred[0]))[:200], reference=shown, matched=True)
+    second = _lenient(region, reference, options)
+    if second is not None:
+        return Verdict.ok(1.0, extracted=second[:200], reference=shown, matched=True)
     if not pred:
         return Verdict.ok(0.0, reason="no answer found", extracted=None, reference=shown, matched=False)
-    matched = _equal(gold, pred, options)
-    return Verdict.ok(1.0 if matched else 0.0, reason=None if matched else "not equivalent",
-                      extracted=(extracted or str(pred[0]))[:200], reference=shown, matched=matched)
+    return Verdict.ok(0.0, reason="not equivalent", extracted=(extracted or str(pred[0]))[:200], reference=shown,
+                      matched=False)
 
 
 def warmup() -> None:
