@@ -67,7 +67,7 @@ def run(processes: int = 2) -> dict:
     same = [grade((f"\\boxed{{{own[i][1]}}}", shuffled[i][1]))[0] == 1.0 for i in hits]
     return {
         "own_miss": [(rows[i]["unique_id"], own[i][1], v) for i, v in enumerate(own_v) if v[0] != 1.0],
-        "shuffled_hits": [(rows[i]["unique_id"], shuffled[i][1], v) for i, eq in zip(hits, same, strict=True)
+        "shuffled_hits": [(rows[i]["unique_id"], shuffled[i][1], shuffled_v[i]) for i, eq in zip(hits, same, strict=True)
                           if not eq],
         "shuffled_equal": [(rows[i]["unique_id"], own[i][1], shuffled[i][1]) for i, eq in zip(hits, same, strict=True)
                            if eq],
