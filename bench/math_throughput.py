@@ -59,7 +59,9 @@ def through_service(url: str, items: list[dict], chunk: int = 250) -> tuple[floa
         return time.perf_counter() - started, results
 
 
-def timeout_probe(url: str, limit: float) -> dict[str, float]:
+def timeout_probe(url: str, limit: float, workers: int) -> dict[str, float]:
+    """Pathological items interleaved with normal ones, ``workers`` requests in flight (no queueing): each
+    pathological item must come back ``timeout`` within its limit + 0.5 s, and normal ones keep flowing."""
     cases = [json.loads(line) for line in PATHOLOGICAL.read_text().splitlines() if line.strip()]
     normal = {"completion": "\\boxed{4}", "answer": "4"}
 
@@ -68,13 +70,15 @@ def timeout_probe(url: str, limit: float) -> dict[str, float]:
         r = httpx.post(url + "/score", json={"items": [item], "recipe": "accuracy"}, timeout=120).json()
         return time.perf_counter() - started, r["results"][0]["status"]
 
-    jobs = [{"completion": f"\\boxed{{{c['region']}}}" if "\\boxed" not in c["region"] else c["region"],
-             "answer": c["reference"]} for c in cases] + [normal] * 10
-    with ThreadPoolExecutor(4) as pool:
+    jobs = []
+    for c in cases:
+        jobs += [{"completion": c["region"], "answer": c["reference"]}, normal, normal]
+    with ThreadPoolExecutor(workers) as pool:
         outcomes = list(pool.map(one, jobs))
-    slow = [t for (t, status), _ in zip(outcomes, jobs, strict=True) if status == "timeout"]
-    return {"pathological": len(cases), "timed_out": len(slow), "slowest_s": max(t for t, _ in outcomes),
-            "limit_s": limit}
+    hung = [t for t, status in outcomes if status == "timeout"]
+    fine = [t for t, status in outcomes if status == "ok"]
+    return {"pathological": len(cases), "timed_out": len(hung), "slowest_s": max(hung),
+            "slowest_normal_s": max(fine), "limit_s": limit}
 
 
 def main() -> None:
@@ -96,7 +100,7 @@ def main() -> None:
         t_cold, results = through_service(url, items)
         t_warm, again = through_service(url, items)
         assert [r.reward for r in results] == [r.reward for r in again]
-        probe = timeout_probe(url, args.timeout)
+        probe = timeout_probe(url, args.timeout, args.workers)
     finally:
         proc.terminate()
         proc.wait()
@@ -114,7 +118,8 @@ def main() -> None:
     ok = probe["slowest_s"] <= probe["limit_s"] + 0.5
     print(f"timeout probe: {probe['timed_out']}/{probe['pathological']} pathological items timed out; slowest "
           f"answer {probe['slowest_s']:.2f} s for a {probe['limit_s']:.1f} s limit "
-          f"({'within' if ok else 'OVER'} limit + 0.5 s)")
+          f"({'within' if ok else 'OVER'} limit + 0.5 s); slowest normal item beside them "
+          f"{probe['slowest_normal_s']:.2f} s")
     print(f"targets: (b) >= 1.5x: {rate['service'] / rate['plain'] >= 1.5}, "
           f"(c) >= 20x: {rate['cached'] / rate['plain'] >= 20}")
 

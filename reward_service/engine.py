@@ -40,8 +40,7 @@ class GradingEngine:
     async def start(self) -> None:
         """Start the grader processes (each loads the graders before it serves)."""
         self._pool = await asyncio.to_thread(
-            ProcessPool, self.settings.workers, initializer="reward_service.scoring.warmup",
-            memory_limit_mb=self.settings.grader_memory_mb, name="graders")
+            ProcessPool, self.settings.workers, memory_limit_mb=self.settings.grader_memory_mb, name="graders")
 
     async def _code(self) -> ProcessPool:
         async with self._code_pool_lock:  # started on first use: most deployments never grade code

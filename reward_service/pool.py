@@ -24,8 +24,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-_PRELOAD = ["reward_service.scoring", "reward_service.grading.math", "reward_service.grading.language",
-            "reward_service.grading.format"]
+_PRELOAD = ["reward_service.grading.warm"]  # graders imported and warmed once, in the forkserver
 
 
 class PoolError(Exception):
