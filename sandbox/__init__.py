@@ -1,0 +1,54 @@
+"""Run untrusted code and judge it against test cases. Knows nothing of HTTP, queues or the service.
+
+    from sandbox import get_backend, judge, parse_tests, get_language, Limits
+    report = judge(code, get_language("python"), parse_tests(tests), get_backend("auto"))
+
+Backends: ``docker`` (production), ``bwrap`` (bubblewrap, no Docker needed), ``auto`` (Docker when the
+engine answers, else bubblewrap), and ``unsafe-local`` (no isolation: trusted code only, never automatic).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from sandbox.backends.base import Backend, SandboxUnavailable
+from sandbox.judge import Report, TestReport, Unsupported, Verdict, judge
+from sandbox.languages import ALIASES, LANGUAGES, Language, get_language
+from sandbox.limits import Limits
+from sandbox.testcases import BadTests, TestSuite, parse_tests
+
+__all__ = ["ALIASES", "LANGUAGES", "Backend", "BadTests", "Language", "Limits", "Report", "SandboxUnavailable",
+           "TestReport", "TestSuite", "Unsupported", "Verdict", "get_backend", "get_language", "judge",
+           "parse_tests"]
+
+_backends: dict[str, Backend] = {}
+_lock = threading.Lock()
+
+
+def _make(name: str) -> Backend:
+    if name == "docker":
+        from sandbox.backends.docker import DockerBackend
+        return DockerBackend()
+    if name == "bwrap":
+        from sandbox.backends.bwrap import BwrapBackend
+        return BwrapBackend()
+    if name == "unsafe-local":
+        from sandbox.backends.local import LocalBackend
+        return LocalBackend()
+    if name == "auto":
+        reasons = []
+        for candidate in ("docker", "bwrap"):
+            try:
+                return _make(candidate)
+            except SandboxUnavailable as exc:
+                reasons.append(str(exc))
+        raise SandboxUnavailable("no sandbox available: install Docker or bubblewrap (" + "; ".join(reasons) + ")")
+    raise ValueError(f"unknown sandbox backend {name!r}: docker, bwrap, auto or unsafe-local")
+
+
+def get_backend(name: str = "auto") -> Backend:
+    """The process's backend of that name, created on first use and reused (warm containers)."""
+    with _lock:
+        if name not in _backends:
+            _backends[name] = _make(name)
+        return _backends[name]

@@ -1,0 +1,50 @@
+"""``python -m sandbox build`` builds the sandbox image; ``check`` runs a smoke test on each backend."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _build(_: argparse.Namespace) -> int:
+    import docker
+
+    from sandbox.backends.docker import remove_stale
+    from sandbox.image import ensure_image
+    client = docker.from_env(timeout=600)
+    print(f"sandbox image: {ensure_image(client)}")
+    removed = remove_stale(client)
+    if removed:
+        print(f"removed {removed} stale sandbox containers")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from sandbox import SandboxUnavailable, get_backend, get_language, judge, parse_tests
+    suite = parse_tests({"inputs": ["2 3\n"], "outputs": ["5\n"]})
+    failed = 0
+    for name in args.backends:
+        try:
+            report = judge("a, b = map(int, input().split())\nprint(a + b)\n", get_language("python"), suite,
+                           get_backend(name))
+            print(f"{name}: {report.verdict}")
+            failed += report.verdict != "accepted"
+        except SandboxUnavailable as exc:
+            print(f"{name}: unavailable ({exc})")
+            failed += 1
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sandbox", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("build", help="build the sandbox image (Docker)").set_defaults(func=_build)
+    check = sub.add_parser("check", help="grade a + b on each backend")
+    check.add_argument("backends", nargs="*", default=["docker", "bwrap"])
+    check.set_defaults(func=_check)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

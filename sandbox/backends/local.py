@@ -1,0 +1,24 @@
+"""UNSAFE: the runner as a plain child process, no isolation at all. For trusted code only (your own
+reference solutions, tests of this package); never chosen by ``auto``. Select it by name: ``unsafe-local``."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+
+from sandbox.backends.base import RUNNER, PipeSession
+from sandbox.limits import Limits
+
+
+class LocalBackend:
+    name = "unsafe-local"
+    address_space_rlimit = True
+    nproc_rlimit = False  # counts every process of this user: would break the host's own
+    sweep = False
+    workdir_base = tempfile.gettempdir()
+
+    def session(self, limits: Limits) -> PipeSession:
+        return PipeSession([sys.executable, "-S", str(RUNNER)])
+
+    def close(self) -> None:
+        pass

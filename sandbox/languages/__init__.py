@@ -1,0 +1,19 @@
+"""Languages the sandbox runs. Adding one is one small module with a :class:`Language` and a line below."""
+
+from __future__ import annotations
+
+from sandbox.languages.base import Language, Program
+from sandbox.languages.cpp import CPP
+from sandbox.languages.python import PYTHON
+
+LANGUAGES: dict[str, Language] = {lang.name: lang for lang in (PYTHON, CPP)}
+ALIASES: dict[str, str] = {alias: lang.name for lang in LANGUAGES.values() for alias in (lang.name, *lang.aliases)}
+
+
+def get_language(name: str) -> Language | None:
+    """The language for a name or fence alias (``py``, ``c++``…), case-insensitive; None if unknown."""
+    canonical = ALIASES.get(name.strip().lower())
+    return LANGUAGES[canonical] if canonical else None
+
+
+__all__ = ["ALIASES", "LANGUAGES", "Language", "Program", "get_language"]

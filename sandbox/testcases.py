@@ -1,0 +1,104 @@
+"""Test cases as public data sets ship them, normalised to one shape.
+
+Accepted, unchanged:
+* APPS / TACO / LiveCodeBench: ``{"inputs": [...], "outputs": [...]}`` (stdin/stdout), and with ``"fn_name"``
+  the function-call form. An input is then either newline-separated JSON arguments (LiveCodeBench) or a list
+  of arguments (APPS/TACO); an output a JSON text or a value.
+* a list of ``{"input": ..., "output": ...}`` (stdin/stdout; ``"fn_name"`` on the cases makes them calls).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+
+class BadTests(ValueError):
+    """The tests of an item cannot be understood."""
+
+
+@dataclass(frozen=True)
+class TestCase:
+    stdin: str           # what the program reads (for calls: one JSON argument per line)
+    expected: Any        # stdin/stdout: the expected text; calls: the expected JSON value
+    apps_style: bool = False  # APPS wraps a call's expected value in a list: accept either
+
+
+@dataclass(frozen=True)
+class TestSuite:
+    cases: tuple[TestCase, ...]
+    fn_name: str | None = None
+
+
+def _call_input(raw: Any) -> tuple[str, bool]:
+    if isinstance(raw, str):
+        lines = [line for line in raw.splitlines() if line.strip()]
+        for line in lines:
+            try:
+                json.loads(line)
+            except ValueError as exc:
+                raise BadTests(f"function-call input is not one JSON value per line: {line[:80]!r}") from exc
+        return "\n".join(lines) + "\n", False
+    if isinstance(raw, list):
+        return "".join(json.dumps(arg) + "\n" for arg in raw), True
+    return json.dumps(raw) + "\n", True
+
+
+def _call_output(raw: Any) -> Any:
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+def _text(raw: Any, what: str) -> str:
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
+        return "\n".join(raw) + "\n"
+    if isinstance(raw, int | float):
+        return str(raw)
+    raise BadTests(f"{what} must be text, got {type(raw).__name__}")
+
+
+def _pairs(tests: Any) -> tuple[list[tuple[Any, Any]], str | None]:
+    if isinstance(tests, dict):
+        inputs, outputs = tests.get("inputs"), tests.get("outputs")
+        if not isinstance(inputs, list) or not isinstance(outputs, list):
+            raise BadTests("tests need 'inputs' and 'outputs' lists")
+        if len(inputs) != len(outputs):
+            raise BadTests(f"{len(inputs)} inputs but {len(outputs)} outputs")
+        return list(zip(inputs, outputs, strict=True)), tests.get("fn_name")
+    if isinstance(tests, list):
+        if not all(isinstance(c, dict) and "input" in c and "output" in c for c in tests):
+            raise BadTests("a list of tests needs {'input', 'output'} objects")
+        fn_names = {c.get("fn_name") for c in tests}
+        if len(fn_names) > 1:
+            raise BadTests("test cases name different functions")
+        return [(c["input"], c["output"]) for c in tests], (fn_names.pop() if fn_names else None)
+    raise BadTests("tests must be an object with inputs/outputs or a list of {input, output}")
+
+
+def parse_tests(tests: Any) -> TestSuite:
+    """A :class:`TestSuite` from any accepted format; raises :class:`BadTests` with the reason."""
+    if isinstance(tests, str):
+        try:
+            tests = json.loads(tests)
+        except ValueError as exc:
+            raise BadTests("tests are a string but not JSON") from exc
+    pairs, fn_name = _pairs(tests)
+    if not pairs:
+        raise BadTests("no test cases")
+    if fn_name is not None and not (isinstance(fn_name, str) and fn_name.isidentifier()):
+        raise BadTests(f"fn_name must be an identifier, got {fn_name!r}")
+    cases = []
+    for i, (raw_in, raw_out) in enumerate(pairs):
+        if fn_name:
+            stdin, apps = _call_input(raw_in)
+            cases.append(TestCase(stdin, _call_output(raw_out), apps))
+        else:
+            cases.append(TestCase(_text(raw_in, f"input {i}"), _text(raw_out, f"output {i}")))
+    return TestSuite(tuple(cases), fn_name)
