@@ -46,9 +46,11 @@ def grade_accuracy(item: ScoreItem, split: extract.Split, recipe: Recipe) -> Ver
         from reward_service.grading.countdown import grade_countdown
         return grade_countdown(split.region, item.answer or "")
     from reward_service.grading.code import grade_code
+    from reward_service.settings import get_settings
     acc = recipe.get("accuracy")
     partial = bool(acc and acc.options.partial)
-    return grade_code(split.region, item.tests, item.language, item.limits, partial=partial)
+    return grade_code(split.region, item.tests, item.language, item.limits, partial=partial,
+                      backend=get_settings().sandbox_backend)
 
 
 def _language_target(item: ScoreItem, default_target: str | None) -> str:

@@ -9,6 +9,7 @@ engine answers, else bubblewrap), and ``unsafe-local`` (no isolation: trusted co
 
 from __future__ import annotations
 
+import atexit
 import threading
 
 from sandbox.backends.base import Backend, SandboxUnavailable
@@ -52,3 +53,12 @@ def get_backend(name: str = "auto") -> Backend:
         if name not in _backends:
             _backends[name] = _make(name)
         return _backends[name]
+
+
+@atexit.register
+def _close_all() -> None:
+    for backend in _backends.values():
+        try:
+            backend.close()
+        except Exception:  # exiting anyway; leftovers are removed by `python -m sandbox build`
+            pass

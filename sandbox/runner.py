@@ -86,8 +86,21 @@ def _spawn(argv, limits, cwd, env):
     return pid, stdin_w, out_r, err_r
 
 
-def _pump(data, stdin_w, out_r, err_r, deadline, cap):
-    """Feed stdin and collect output until both pipes close, the deadline passes or stdout passes ``cap``."""
+def _feed(writer, data):
+    """Write the next piece of stdin; close it when done (or when the program stopped reading)."""
+    try:
+        data = data[os.write(writer, data[:65536]):]
+    except OSError:
+        data = b""
+    if not data:
+        os.close(writer)
+        return None, data
+    return writer, data
+
+
+def _pump(pid, data, stdin_w, out_r, err_r, deadline, cap):
+    """Feed stdin and collect output until the program exits (a daemon holding its pipes does not count),
+    the deadline passes or stdout passes ``cap``. Returns (out, err, timed_out, over, wait4 result or None)."""
     out, err = bytearray(), bytearray()
     readers = {out_r: out, err_r: err}
     writer = stdin_w
@@ -95,20 +108,22 @@ def _pump(data, stdin_w, out_r, err_r, deadline, cap):
         os.close(stdin_w)
         writer = None
     timed_out = over = False
+    exited = None
+    drain_until = None
     while readers and not over:
-        left = deadline - time.monotonic()
-        if left <= 0:
+        now = time.monotonic()
+        if exited is None:
+            reaped = os.wait4(pid, os.WNOHANG)
+            if reaped[0] == pid:
+                exited, drain_until = reaped, now + 0.05  # read what is already in the pipes, then stop
+        if drain_until is not None and now >= drain_until:
+            break
+        if exited is None and now >= deadline:
             timed_out = True
             break
-        ready_r, ready_w, _ = select.select(list(readers), [writer] if writer is not None else [], [], min(left, 0.5))
+        ready_r, ready_w, _ = select.select(list(readers), [writer] if writer is not None else [], [], 0.01)
         if ready_w:
-            try:
-                data = data[os.write(writer, data[:65536]):]
-            except OSError:
-                data = b""
-            if not data:
-                os.close(writer)
-                writer = None
+            writer, data = _feed(writer, data)
         for fd in ready_r:
             chunk = os.read(fd, 65536)
             if not chunk:
@@ -119,7 +134,7 @@ def _pump(data, stdin_w, out_r, err_r, deadline, cap):
             over = over or (fd == out_r and len(out) > cap)
     for fd in list(readers) + ([writer] if writer is not None else []):
         os.close(fd)
-    return out, err, timed_out, over
+    return out, err, timed_out, over, exited
 
 
 def run_program(argv, stdin_text, limits, cwd, env):
@@ -128,10 +143,12 @@ def run_program(argv, stdin_text, limits, cwd, env):
     started = time.monotonic()
     pid, stdin_w, out_r, err_r = _spawn(argv, limits, cwd, env)
     cap = limits["output_bytes"]
-    out, err, timed_out, over = _pump(stdin_text.encode(), stdin_w, out_r, err_r, started + limits["wall_s"], cap)
-    if timed_out or over:
+    out, err, timed_out, over, exited = _pump(pid, stdin_text.encode(), stdin_w, out_r, err_r,
+                                              started + limits["wall_s"], cap)
+    if exited is None:
         _kill_group(pid)
-    _, status, usage = os.wait4(pid, 0)
+        exited = os.wait4(pid, 0)
+    _, status, usage = exited
     elapsed = time.monotonic() - started
     _kill_group(pid)  # the program's own children go with it
     oom_after = _oom_kills()
@@ -156,19 +173,24 @@ def _kill_group(pid):
         pass
 
 
-def _sweep():
-    """Kill every process in the sandbox but PID 1 and this runner (daemons that escaped their group)."""
+def _others():
     me = os.getpid()
-    for _ in range(3):
-        others = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me)]
-        if not others:
-            return
-        for p in others:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
-        time.sleep(0.01)
+    return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me)]
+
+
+def _sweep():
+    """Kill every process in the sandbox but PID 1 and this runner (daemons, fork bombs). kill(-1) reaches
+    them all at once and spares the caller; repeat until none is left. True when the sandbox is clean."""
+    deadline = time.monotonic() + 2.0
+    while _others():
+        if time.monotonic() > deadline:
+            return False
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+        time.sleep(0.005)
+    return True
 
 
 def main():
@@ -206,9 +228,9 @@ def main():
                 result["result"] = None
             _send(result)
     finally:
-        if job.get("sweep"):
-            _sweep()
         shutil.rmtree(work, ignore_errors=True)
+        if job.get("sweep"):
+            _send({"clean": _sweep()})
 
 
 if __name__ == "__main__":

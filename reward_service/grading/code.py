@@ -1,12 +1,83 @@
-"""STUB — replaced by the sandbox bridge (owner: sandbox helper)."""
+"""Code accuracy: the last fenced block of the item's language in the final answer, judged in the sandbox.
+
+A thin bridge: the sandbox package compiles, runs and compares; this module picks the code out of the
+completion, maps the item's fields onto the sandbox and its report onto a verdict. Binary by default (all
+tests pass = 1.0, the R1 rule), the passed fraction with ``partial``. Without ``partial`` it stops at the
+first failure unless the item says otherwise.
+"""
+
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from reward_service.grading.types import Verdict
 from reward_service.schemas import CodeLimits
 
+_FENCE = re.compile(r"^[ \t]*```[ \t]*([^\s`]*)[^\n]*\n(.*?)^[ \t]*```", re.DOTALL | re.MULTILINE)
+MAX_TEST_DETAILS = 50
+
+
+def extract_code(region: str, language: str) -> str | None:
+    """The last fenced block tagged with ``language`` or one of its aliases; else the last untagged block."""
+    from sandbox import ALIASES
+    tagged, untagged = None, None
+    for tag, body in _FENCE.findall(region):
+        if not tag:
+            untagged = body
+        elif ALIASES.get(tag.lower()) == language:
+            tagged = body
+    return tagged if tagged is not None else untagged
+
+
+def _details(report: Any) -> dict[str, Any]:
+    tests = [{"verdict": t.verdict.value, "time_s": t.time_s, "memory_kb": t.memory_kb,
+              **({"detail": t.detail[:300]} if t.detail else {})} for t in report.tests[:MAX_TEST_DETAILS]]
+    out: dict[str, Any] = {"verdict": report.verdict.value, "passed": report.passed, "total": report.total,
+                           "tests": tests, "backend": report.backend}
+    if report.compile_output:
+        out["compile_output"] = report.compile_output[-1000:]
+    return out
+
 
 def grade_code(region: str, tests: Any, language: str | None, limits: CodeLimits | None = None, *,
                partial: bool = False, backend: str = "auto") -> Verdict:
-    return Verdict.error("code grading is not available yet: the sandbox has not landed")
+    from sandbox import (
+        BadTests,
+        Limits,
+        SandboxUnavailable,
+        Unsupported,
+        get_backend,
+        get_language,
+        judge,
+        parse_tests,
+    )
+    from sandbox import Verdict as Judged
+    lang = get_language(language or "python")
+    if lang is None:
+        return Verdict.invalid(f"unknown programming language {language!r}")
+    try:
+        suite = parse_tests(tests)
+    except BadTests as exc:
+        return Verdict.invalid(f"bad tests: {exc}")
+    code = extract_code(region, lang.name)
+    if code is None:
+        return Verdict.ok(0.0, reason=f"no ```{lang.name} block in the final answer")
+    if backend == "none":
+        return Verdict.error("code grading is switched off (REWARD_SANDBOX_BACKEND=none)")
+    limits = limits or CodeLimits()
+    stop = limits.stop_on_first_failure if limits.stop_on_first_failure is not None else not partial
+    try:
+        report = judge(code, lang, suite, get_backend(backend),
+                       Limits().with_overrides(limits.time_limit_s, limits.memory_mb),
+                       stop_on_failure=stop, float_tolerance=limits.float_tolerance)
+    except SandboxUnavailable as exc:
+        return Verdict.error(str(exc))
+    except Unsupported as exc:
+        return Verdict.invalid(str(exc))
+    details = _details(report)
+    if report.verdict is Judged.sandbox_error:
+        return Verdict.error(f"sandbox error: {report.compile_output}", **details)
+    score = report.fraction if partial else float(report.verdict is Judged.accepted)
+    reason = None if report.verdict is Judged.accepted else f"{report.verdict.value} ({report.passed}/{report.total})"
+    return Verdict.ok(score, reason=reason, **details)

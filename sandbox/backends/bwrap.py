@@ -57,6 +57,7 @@ class BwrapBackend:
                 *binds, "--ro-bind", str(RUNNER), "/sandbox/runner.py",
                 "--proc", "/proc", "--dev", "/dev",
                 "--size", str(limits.tmpfs_mb * 1024 * 1024), "--tmpfs", "/work",
+                "--remount-ro", "/",  # bwrap's root is a tmpfs: only /work stays writable
                 "--chdir", "/work", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--uid", "1000",
                 "--gid", "1000", "/usr/bin/python3", "-S", "/sandbox/runner.py"]
 
@@ -65,7 +66,8 @@ class BwrapBackend:
         extra: dict[str, Any] = {}
         if uid is not None:
             extra = {"user": uid, "group": uid, "extra_groups": [], "cwd": "/"}
-        return PipeSession(self.argv(limits), **extra)
+        # bwrap itself (PID 1 in the sandbox, /proc/1/environ) gets no host environment either.
+        return PipeSession(self.argv(limits), env={"PATH": "/usr/bin:/bin"}, **extra)
 
     def close(self) -> None:
         pass

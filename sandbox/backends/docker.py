@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import socket
 import struct
 import threading
@@ -25,6 +26,7 @@ from sandbox.limits import Limits
 log = logging.getLogger(__name__)
 
 LABEL = "reward-sandbox"
+OWNER = f"{LABEL}.owner"  # host:pid of the process that created it, so stale ones can be told apart
 RUNNER_ARGV = ["python3", "-S", "/opt/sandbox/runner.py"]
 
 
@@ -88,8 +90,10 @@ class DockerSession:
             try:  # end of input: the runner sweeps and exits; wait for that before reusing the container
                 self._sock.shutdown(socket.SHUT_WR)
                 self._sock.settimeout(5)
-                while self._sock.recv(65536):
-                    pass
+                tail = bytearray()
+                while chunk := self._sock.recv(65536):
+                    tail += chunk
+                anomaly = b'"clean": true' not in tail  # leftovers it could not kill: replace the container
             except OSError:
                 anomaly = True
         self._sock.close()
@@ -119,7 +123,8 @@ class DockerBackend:
     def _create(self, limits: Limits) -> Any:
         memory = f"{limits.memory_mb + 64}m"  # the runner's own share on top of the program's
         return self.client.containers.run(
-            self.image, ["sleep", "infinity"], detach=True, labels={LABEL: "1"},
+            self.image, ["sleep", "infinity"], detach=True,
+            labels={LABEL: "1", OWNER: f"{socket.gethostname()}:{os.getpid()}"},
             network_mode="none", read_only=True, user="10001:10001", working_dir="/work",
             tmpfs={"/work": f"rw,exec,nosuid,nodev,size={limits.tmpfs_mb}m,mode=1777", "/tmp": "rw,size=1m"},
             cap_drop=["ALL"], security_opt=["no-new-privileges"], mem_limit=memory, memswap_limit=memory,
@@ -165,9 +170,23 @@ class DockerBackend:
             self._discard(c)
 
 
+def _owner_alive(owner: str) -> bool:
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True  # another host's: not ours to judge
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
 def remove_stale(client: Any) -> int:
-    """Remove sandbox containers left by processes that died without closing their backend."""
-    stale = client.containers.list(all=True, filters={"label": LABEL})
+    """Remove sandbox containers whose creating process on this host is gone."""
+    stale = [c for c in client.containers.list(all=True, filters={"label": LABEL})
+             if not _owner_alive(c.labels.get(OWNER, ""))]
     for c in stale:
         c.remove(force=True)
     return len(stale)
