@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from typing import Any
 
 from reward_service.cache import LRUCache, content_key
@@ -38,9 +39,11 @@ class GradingEngine:
         self._code_pool_lock = asyncio.Lock()
 
     async def start(self) -> None:
-        """Start the grader processes (each loads the graders before it serves)."""
+        """Start the grader processes (forked from a forkserver that has loaded the graders)."""
         self._pool = await asyncio.to_thread(
             ProcessPool, self.settings.workers, memory_limit_mb=self.settings.grader_memory_mb, name="graders")
+        if self.settings.sandbox_backend in ("auto", "docker"):
+            threading.Thread(target=_prepare_sandbox_image, name="sandbox-image", daemon=True).start()
 
     async def _code(self) -> ProcessPool:
         async with self._code_pool_lock:  # started on first use: most deployments never grade code
@@ -139,6 +142,18 @@ class GradingEngine:
         for pool in (self._pool, self._code_pool):
             if pool is not None:
                 await asyncio.to_thread(pool.close)
+
+
+def _prepare_sandbox_image() -> None:
+    """Build the sandbox image if it is missing, in the background: code items that arrive meanwhile wait for
+    the build in their grader (or get a clear error if it fails), everything else is served at once."""
+    try:
+        import docker
+
+        from sandbox.image import ensure_image
+        log.info("sandbox image ready: %s", ensure_image(docker.from_env(timeout=600)))
+    except Exception as exc:  # no engine here: 'auto' falls back to bubblewrap per item
+        log.info("no Docker sandbox image (%s); code items use the next available backend", exc)
 
 
 def _failed(item: ScoreItem, status: Status, reason: str) -> ItemResult:
