@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
+import math_verify
 import pytest
 
-from reward_service.grading.math import MathOptions, grade_math
+from reward_service.grading import math as math_grader
+from reward_service.grading.math import MathOptions, grade_math, warmup
 from reward_service.schemas import Status
 
-CASES = [json.loads(line) for line in (Path(__file__).parent / "data" / "math_cases.jsonl").read_text().splitlines()]
+DATA = Path(__file__).parent / "data"
+CASES = [json.loads(line) for line in (DATA / "math_cases.jsonl").read_text().splitlines() if line.strip()]
+PATHOLOGICAL = [json.loads(line) for line in (DATA / "pathological.jsonl").read_text().splitlines() if line.strip()]
 
 
 def _param(case: dict) -> object:
@@ -18,10 +23,12 @@ def _param(case: dict) -> object:
     return pytest.param(case, id=case["note"].replace(" ", "-"), marks=marks)
 
 
-def test_corpus_is_large_and_balanced():
+def test_corpus_is_large_balanced_and_named_uniquely():
     expected = [c["expected"] for c in CASES]
     assert len(CASES) >= 150
     assert expected.count(True) >= 60 and expected.count(False) >= 30 and expected.count("invalid") >= 3
+    assert len({c["note"] for c in CASES}) == len(CASES)
+    assert sum("xfail_reason" in c for c in CASES) <= 3
 
 
 @pytest.mark.parametrize("case", [_param(c) for c in CASES])
@@ -32,12 +39,16 @@ def test_corpus_case(case):
     else:
         assert verdict.status is Status.ok
         assert verdict.score == (1.0 if case["expected"] else 0.0), verdict
+        assert verdict.details["matched"] is case["expected"]
 
 
 def test_tiny_numbers_are_not_chopped_to_equal():
     # math-verify alone says True for both: its numeric check chops tiny differences to zero.
+    assert math_verify.verify(math_verify.parse("$\\frac{1}{2^{98}}$", parsing_timeout=None),
+                              math_verify.parse("$\\frac{1}{2^{99}}$", parsing_timeout=None), timeout_seconds=None)
     assert grade_math("\\boxed{\\frac{1}{2^{99}}}", "\\frac{1}{2^{98}}").score == 0.0
     assert grade_math("\\boxed{\\frac{1}{2004!}}", "\\frac{1}{2006!}").score == 0.0
+    assert grade_math("\\boxed{\\frac{1}{2^{99}}}", "2^{-99}").score == 1.0
 
 
 def test_float_answers_keep_the_rounding_option():
@@ -51,15 +62,76 @@ def test_strict_option_decides_whether_variable_names_matter():
     assert grade_math("\\boxed{y+1}", "x+1", MathOptions(strict=False)).score == 1.0
 
 
+def test_choice_letters_in_prose_can_be_turned_off():
+    assert grade_math("The correct option is (D).", "D").score == 1.0
+    assert grade_math("The correct option is (D).", "D", MathOptions(choice_letters=False)).score == 0.0
+    assert grade_math("\\boxed{D}", "D", MathOptions(choice_letters=False)).score == 1.0
+
+
+def test_options_are_frozen_and_hashable():
+    assert hash(MathOptions()) == hash(MathOptions())
+    with pytest.raises(AttributeError):
+        MathOptions().strict = False  # type: ignore[misc]
+
+
 def test_details_say_what_was_extracted_and_why():
     right = grade_math("so \\boxed{7}", "7")
     assert right.details == {"extracted": "7", "reference": "7", "matched": True} and right.reason is None
     wrong = grade_math("\\boxed{8}", "7")
     assert wrong.reason == "not equivalent" and wrong.details["extracted"] == "8"
     none = grade_math("no idea at all, sorry", "7")
-    assert none.score == 0.0 and none.details["matched"] is False
+    assert none.score == 0.0 and none.reason == "no answer found" and none.details["extracted"] is None
+    garbled = grade_math("\\boxed{\\frac{1}{}}", "7")
+    assert garbled.score == 0.0 and garbled.reason == "unparseable answer" and garbled.details["matched"] is False
 
 
 def test_unparseable_reference_is_invalid_not_zero():
     verdict = grade_math("\\boxed{1}", "\\frac{")
     assert verdict.status is Status.invalid and verdict.score is None and "unparseable reference" in verdict.reason
+
+
+def test_grades_off_the_main_thread():
+    # With math-verify's signal.alarm timeouts on, this would raise (or time out into a silent False).
+    out = []
+    thread = threading.Thread(target=lambda: out.append(grade_math("\\boxed{x^2-1}", "(x-1)(x+1)")))
+    thread.start()
+    thread.join(60)
+    assert out and out[0].score == 1.0
+
+
+def test_a_comparison_that_raises_is_said_so(monkeypatch):
+    def broken(*args, **kwargs):
+        raise TypeError("cannot compare")
+
+    monkeypatch.setattr(math_verify, "verify", broken)
+    verdict = grade_math("\\boxed{5}", "5")
+    assert verdict.score == 0.0 and "comparison failed: TypeError" in verdict.reason
+    assert verdict.details["comparison_error"] == "TypeError: cannot compare"
+
+
+def test_running_out_of_resources_is_no_verdict(monkeypatch):
+    def exhausted(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(math_verify, "verify", exhausted)
+    with pytest.raises(RecursionError):
+        grade_math("\\boxed{5}", "5")
+
+
+def test_a_group_parses_its_shared_reference_once():
+    reference = "\\frac{17}{19}"
+    before = math_grader._parse_reference.cache_info()
+    for answer in ("\\boxed{\\frac{17}{19}}", "\\boxed{1}", "\\boxed{0.894737}", "\\boxed{\\frac{34}{38}}"):
+        grade_math(answer, reference)
+    after = math_grader._parse_reference.cache_info()
+    assert after.misses - before.misses == 1 and after.hits - before.hits == 3
+
+
+def test_warmup_runs():
+    warmup()
+
+
+def test_pathological_inputs_are_well_formed():
+    # They are run (and killed) by the service-level timeout tests; here only their shape is checked.
+    assert len(PATHOLOGICAL) >= 4
+    assert all(set(p) == {"region", "reference", "note"} for p in PATHOLOGICAL)
