@@ -22,6 +22,8 @@ class _Options(BaseModel):
 
 class AccuracyOptions(_Options):
     partial: bool = Field(False, description="Code: reward the passed fraction instead of all-or-nothing.")
+    float_rounding: int = Field(6, ge=0, le=15, description="Math: decimals kept when an answer is a float.")
+    strict: bool = Field(True, description="Math: variable names matter (x+1 is not y+1).")
 
 
 class FormatOptions(_Options):

@@ -39,15 +39,17 @@ def grade_accuracy(item: ScoreItem, split: extract.Split, recipe: Recipe) -> Ver
         return Verdict.invalid(f"{item.task} item has no reference answer")
     if split.region is None:
         return Verdict.ok(0.0, reason=split.reason)
+    acc = recipe.get("accuracy")
     if item.task == "math":
-        from reward_service.grading.math import grade_math
-        return grade_math(split.region, item.answer or "")
+        from reward_service.grading.math import MathOptions, grade_math
+        options = MathOptions(float_rounding=acc.options.float_rounding, strict=acc.options.strict) if acc else \
+            MathOptions()
+        return grade_math(split.region, item.answer or "", options)
     if item.task == "countdown":
         from reward_service.grading.countdown import grade_countdown
         return grade_countdown(split.region, item.answer or "")
     from reward_service.grading.code import grade_code
     from reward_service.settings import get_settings
-    acc = recipe.get("accuracy")
     partial = bool(acc and acc.options.partial)
     return grade_code(split.region, item.tests, item.language, item.limits, partial=partial,
                       backend=get_settings().sandbox_backend)

@@ -86,13 +86,17 @@ def split_completion(text: str, prefilled_think: bool = False) -> Split:
 
 
 def last_boxed(text: str) -> str | None:
-    """Content of the last ``\\boxed{...}`` (or ``\\fbox{...}``), braces balanced; None when absent."""
+    """Content of the last ``\\boxed{...}`` (or ``\\fbox{...}``), braces balanced; ``\\boxed 5`` gives "5".
+    None when absent or unbalanced."""
     idx = max(text.rfind("\\boxed"), text.rfind("\\fbox"))
     if idx < 0:
         return None
-    i = text.find("{", idx)
-    if i < 0:
-        return None
+    i = idx + (6 if text.startswith("\\boxed", idx) else 5)
+    while i < len(text) and text[i] == " ":
+        i += 1
+    if i >= len(text) or text[i] != "{":
+        token = text[i:].split(maxsplit=1)
+        return token[0].rstrip(".,;$") if token and i > idx + 5 else None
     depth = 0
     for j in range(i, len(text)):
         if text[j] == "{":

@@ -168,3 +168,11 @@ def test_hung_grader_times_out_while_service_keeps_serving(service):
     assert [r["status"] for r in answers["results"]] == ["timeout"] * len(items)
     assert all(r["reward"] is None and "exceeded 3 s" in r["error"] for r in answers["results"])
     assert answers["elapsed"] < 30  # killed at the limit, not left to run (how close is measured in bench/)
+
+
+def test_recipe_accuracy_options_reach_the_math_grader(service):
+    item = {"completion": "\\boxed{y+1}", "answer": "x+1"}
+    strict = post(service, {"items": [item], "recipe": "accuracy"}).json()["results"][0]
+    loose = post(service, {"items": [item], "recipe": {"components": {
+        "accuracy": {"options": {"strict": False}}}}}).json()["results"][0]
+    assert (strict["reward"], loose["reward"]) == (0.0, 1.0)

@@ -56,3 +56,5 @@ def test_last_boxed_balances_braces():
     assert last_boxed("\\boxed{1} then \\boxed{\\frac{1}{2}}") == "\\frac{1}{2}"
     assert last_boxed("\\boxed{unbalanced") is None
     assert last_boxed("no box") is None
+    assert last_boxed("\\boxed 5 and \\frac{1}{2}") == "5"
+    assert last_boxed("so \\boxed{}") == ""
