@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import threading
+import time
 
 from sandbox.backends.base import Backend, SandboxUnavailable
 from sandbox.judge import Report, TestReport, Unsupported, Verdict, judge
@@ -47,11 +48,25 @@ def _make(name: str) -> Backend:
     raise ValueError(f"unknown sandbox backend {name!r}: docker, bwrap, auto or unsafe-local")
 
 
+_failures: dict[str, tuple[float, SandboxUnavailable]] = {}
+RETRY_AFTER_S = 30.0  # a backend that could not start is not retried (an image build, say) for this long
+
+
 def get_backend(name: str = "auto") -> Backend:
-    """The process's backend of that name, created on first use and reused (warm containers)."""
+    """The process's backend of that name, created on first use and reused (warm containers). Raises
+    :class:`SandboxUnavailable` (remembered for ``RETRY_AFTER_S``) or ``ValueError`` for an unknown name."""
     with _lock:
-        if name not in _backends:
+        if name in _backends:
+            return _backends[name]
+        failed = _failures.get(name)
+        if failed and time.monotonic() - failed[0] < RETRY_AFTER_S:
+            raise failed[1]
+        try:
             _backends[name] = _make(name)
+        except SandboxUnavailable as exc:
+            _failures[name] = (time.monotonic(), exc)
+            raise
+        _failures.pop(name, None)
         return _backends[name]
 
 

@@ -8,24 +8,34 @@ import sys
 
 def _build(_: argparse.Namespace) -> int:
     import docker
+    import docker.errors
 
     from sandbox.backends.docker import remove_stale
-    from sandbox.image import ensure_image
+    from sandbox.image import ensure_image, remove_old_images
     client = docker.from_env(timeout=600)
-    print(f"sandbox image: {ensure_image(client)}")
+    try:
+        print(f"sandbox image: {ensure_image(client)}")
+    except docker.errors.DockerException as exc:
+        print(f"could not build the sandbox image: {exc}", file=sys.stderr)
+        return 1
     removed = remove_stale(client)
     if removed:
         print(f"removed {removed} stale sandbox containers")
+    old = remove_old_images(client)
+    if old:
+        print(f"removed {old} older sandbox images")
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
     from sandbox import SandboxUnavailable, get_backend, get_language, judge, parse_tests
     suite = parse_tests({"inputs": ["2 3\n"], "outputs": ["5\n"]})
+    python = get_language("python")
+    assert python is not None
     failed = 0
     for name in args.backends:
         try:
-            report = judge("a, b = map(int, input().split())\nprint(a + b)\n", get_language("python"), suite,
+            report = judge("a, b = map(int, input().split())\nprint(a + b)\n", python, suite,
                            get_backend(name))
             print(f"{name}: {report.verdict}")
             failed += report.verdict != "accepted"

@@ -36,3 +36,19 @@ def ensure_image(client: Any, build: bool = True) -> str:
     client.images.build(path=str(CONTEXT), dockerfile="Dockerfile", tag=tag, rm=True, pull=False)
     client.images.get(tag).tag(REPOSITORY, "latest")
     return tag
+
+
+def remove_old_images(client: Any) -> int:
+    """Remove ``reward-sandbox`` images of earlier Dockerfiles or runners that no container uses."""
+    import docker.errors
+    current = client.images.get(image_tag()).id
+    removed = 0
+    for image in client.images.list(name=REPOSITORY):
+        if image.id == current:
+            continue
+        try:
+            client.images.remove(image.id, force=False)
+            removed += 1
+        except docker.errors.APIError:
+            pass  # in use, or already gone
+    return removed

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import signal
+import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sandbox.backends.base import Backend, SandboxUnavailable, SessionBroken
+from sandbox.backends.base import Backend, Session, SessionBroken
 from sandbox.compare import parse_result, same_text, same_value
 from sandbox.languages import Language
 from sandbox.limits import Limits
@@ -53,6 +54,7 @@ class Report:
 
 
 DEFAULT_LIMITS = Limits()
+RECV_SLACK_S = 5.0  # how much longer than a program's limit the runner may take to answer
 _MEMORY_SIGNS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory")
 
 
@@ -84,51 +86,70 @@ def classify(run: dict[str, Any], case: TestCase, fn_mode: bool, tolerance: floa
 def _job(program: Any, limits: Limits, backend: Backend) -> dict[str, Any]:
     run_limits, compile_limits = limits.runner_limits(backend.address_space_rlimit, backend.nproc_rlimit)
     return {"files": program.files, "compile": program.compile, "run": program.run, "limits": run_limits,
-            "compile_limits": compile_limits, "workdir_base": backend.workdir_base, "sweep": backend.sweep}
+            "compile_limits": compile_limits, "workdir_base": backend.workdir_base,
+            "python_inproc": program.python_inproc, "sweep": backend.sweep is not None,
+            "wipe": list(backend.sweep or ())}
+
+
+def _compile_failure(built: dict[str, Any], limits: Limits) -> str:
+    if built.get("timed_out"):
+        return f"compilation took longer than {limits.compile_time_s:g} s"
+    return (built.get("stderr") or "")[-2000:]
+
+
+def _run_tests(session: Session, suite: TestSuite, limits: Limits, deadline: float, stop_on_failure: bool,
+               tolerance: float | None) -> tuple[list[TestReport], bool]:
+    """Each test in turn on an open session; (reports, anomaly)."""
+    reports: list[TestReport] = []
+    for case in suite.cases:
+        wall = min(limits.time_s, deadline - time.monotonic())
+        if wall <= 0.05:
+            reports.append(TestReport(Verdict.time_limit, detail=f"the submission's {limits.item_time_s:g} s "
+                                                                  "budget was used up"))
+        else:
+            session.send({"stdin": case.stdin, "wall_s": wall})
+            try:
+                run = session.recv(wall + RECV_SLACK_S)
+            except SessionBroken as exc:  # the program took the runner down with it, or froze it
+                reports.append(TestReport(Verdict.runtime_error, detail=f"the sandbox runner failed: {exc}"))
+                return reports, True
+            if "error" in run:
+                raise SessionBroken(run["error"])
+            reports.append(classify(run, case, suite.fn_name is not None, tolerance))
+        if stop_on_failure and reports[-1].verdict is not Verdict.accepted:
+            break
+    return reports, False
 
 
 def judge(code: str, language: Language, suite: TestSuite, backend: Backend, limits: Limits = DEFAULT_LIMITS, *,
           stop_on_failure: bool = True, float_tolerance: float | None = None) -> Report:
-    """Run ``code`` against ``suite``. Raises :class:`Unsupported`; sandbox failures become ``sandbox_error``."""
+    """Run ``code`` against ``suite``. Raises :class:`Unsupported` and, when the backend cannot start a
+    sandbox at all, :class:`SandboxUnavailable`; a sandbox that fails mid-way gives ``sandbox_error``."""
     program = language.program(code, suite.fn_name)
     if program is None:
         raise Unsupported(f"{language.name} does not support function-call tests yet; use stdin/stdout tests")
     total = len(suite.cases)
+    deadline = time.monotonic() + limits.item_time_s
     try:
         session = backend.session(limits)
-    except (SandboxUnavailable, SessionBroken) as exc:
+    except SessionBroken as exc:
         return Report(Verdict.sandbox_error, 0, total, compile_output=str(exc), backend=backend.name)
-    reports: list[TestReport] = []
-    anomaly = False
-    compile_output = None
+    anomaly = True
     try:
         session.send(_job(program, limits, backend))
-        built = session.recv(limits.compile_time_s + 10)["compile"]
-        if not built["ok"]:
-            detail = (built.get("stderr") or "")[-2000:]
-            if built.get("timed_out"):
-                detail = f"compilation took longer than {limits.compile_time_s:g} s"
+        built = session.recv(min(limits.compile_time_s, limits.item_time_s) + RECV_SLACK_S)
+        if "error" in built:
+            raise SessionBroken(built["error"])
+        if not built["compile"]["ok"]:
+            anomaly = False
             return Report(Verdict.compile_error, 0, total, tuple(TestReport(Verdict.compile_error) for _ in suite.cases),
-                          detail, backend.name)
-        for case in suite.cases:
-            session.send({"stdin": case.stdin})
-            try:
-                run = session.recv(limits.time_s + 10)
-            except SessionBroken as exc:  # the program took the runner down with it (e.g. kill -9 -1)
-                anomaly = True
-                reports.append(TestReport(Verdict.runtime_error, detail=f"the sandbox runner died: {exc}"))
-                break
-            reports.append(classify(run, case, suite.fn_name is not None, float_tolerance))
-            if stop_on_failure and reports[-1].verdict is not Verdict.accepted:
-                break
-        if not anomaly:
-            session.send({"stop": True})
+                          _compile_failure(built["compile"], limits), backend.name)
+        reports, anomaly = _run_tests(session, suite, limits, deadline, stop_on_failure, float_tolerance)
     except SessionBroken as exc:
-        anomaly = True
         return Report(Verdict.sandbox_error, 0, total, compile_output=str(exc), backend=backend.name)
     finally:
         session.close(anomaly=anomaly)
     reports += [TestReport(Verdict.skipped)] * (total - len(reports))
     passed = sum(r.verdict is Verdict.accepted for r in reports)
     first_failure = next((r.verdict for r in reports if r.verdict is not Verdict.accepted), Verdict.accepted)
-    return Report(first_failure, passed, total, tuple(reports), compile_output, backend.name)
+    return Report(first_failure, passed, total, tuple(reports), None, backend.name)

@@ -7,7 +7,9 @@ from dataclasses import dataclass, replace
 
 @dataclass(frozen=True)
 class Limits:
-    time_s: float = 5.0            # wall clock per test
+    time_s: float = 5.0            # wall clock per test (CPU time: this plus one second)
+    item_time_s: float = 60.0      # wall clock for the whole submission, compilation included; tests past it
+                                   # are time_limit (the service kills a code item at 120 s by default)
     memory_mb: int = 512           # the program's memory (cgroup under Docker, address space under bubblewrap)
     output_bytes: int = 1 << 20    # stdout per test; more is output_limit
     file_size_mb: int = 16         # largest file a program may write

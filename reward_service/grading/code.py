@@ -4,6 +4,11 @@ A thin bridge: the sandbox package compiles, runs and compares; this module pick
 completion, maps the item's fields onto the sandbox and its report onto a verdict. Binary by default (all
 tests pass = 1.0, the R1 rule), the passed fraction with ``partial``. Without ``partial`` it stops at the
 first failure unless the item says otherwise.
+
+Which block: the last one tagged with the item's language or an alias (```py, ```c++, ...); when there is
+none, the last untagged block (models often omit the tag); a block tagged with another language never
+counts. An item without ``language`` is Python. No block: accuracy 0 with the reason. A sandbox that cannot
+run at all is an ``error`` (never a 0), malformed tests or an unknown language ``invalid``.
 """
 
 from __future__ import annotations
@@ -65,7 +70,7 @@ def grade_code(region: str, tests: Any, language: str | None, limits: CodeLimits
         return Verdict.ok(0.0, reason=f"no ```{lang.name} block in the final answer")
     if backend == "none":
         return Verdict.error("code grading is switched off (REWARD_SANDBOX_BACKEND=none)")
-    limits = limits or CodeLimits()
+    limits = limits or CodeLimits.model_validate({})
     stop = limits.stop_on_first_failure if limits.stop_on_first_failure is not None else not partial
     try:
         report = judge(code, lang, suite, get_backend(backend),

@@ -6,6 +6,7 @@ import json
 import os
 import select
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,6 +25,9 @@ class SessionBroken(RuntimeError):
 
 
 class Session(Protocol):
+    """One submission's channel to a runner: ``send`` the job and each test, ``recv`` each answer, ``close``
+    (which ends the session; ``anomaly`` says the runner cannot be trusted to be in sync any more)."""
+
     def send(self, message: dict[str, Any]) -> None: ...
     def recv(self, timeout: float) -> dict[str, Any]: ...
     def close(self, anomaly: bool = False) -> None: ...
@@ -35,10 +39,15 @@ class Backend(Protocol):
     address_space_rlimit: bool
     nproc_rlimit: bool
     workdir_base: str
-    sweep: bool
+    # directories the runner empties after each session, killing every process it did not start first;
+    # None when the sandbox dies with the session anyway (or must not be swept: the unsafe local runner)
+    sweep: tuple[str, ...] | None
 
     def session(self, limits: Limits) -> Session: ...
     def close(self) -> None: ...
+
+
+END_TIMEOUT_S = 5.0  # how long the runner may take to clean up after a session
 
 
 class LineReader:
@@ -67,14 +76,21 @@ class LineReader:
 
 
 class PipeSession:
-    """A runner in a child process, talked to over its stdin/stdout."""
+    """A runner in a child process for one session, talked to over its stdin/stdout."""
+
+    _finished: list[tuple[float, subprocess.Popen]] = []  # closed, not yet reaped (see _reap_finished)
+    _finished_lock = threading.Lock()
 
     def __init__(self, argv: list[str], **popen: Any) -> None:
+        self._reap_finished()
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, start_new_session=True, **popen)
         assert self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
         self._reader = LineReader(lambda: os.read(fd, 65536), lambda t: bool(select.select([fd], [], [], t)[0]))
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
 
     def send(self, message: dict[str, Any]) -> None:
         assert self.proc.stdin is not None
@@ -85,20 +101,50 @@ class PipeSession:
             raise SessionBroken("runner is gone") from exc
 
     def recv(self, timeout: float) -> dict[str, Any]:
-        return self._reader.line(timeout)
+        message = self._reader.line(timeout)
+        if message.get("end"):
+            raise SessionBroken("the runner ended the session early")
+        return message
 
     def close(self, anomaly: bool = False) -> None:
-        try:
-            if self.proc.stdin is not None:
-                self.proc.stdin.close()
-            self.proc.wait(timeout=0.05 if anomaly else 5)
-        except (subprocess.TimeoutExpired, OSError):
-            pass
-        if self.proc.poll() is None:
+        """End the session. The runner exits at end of input, and with it the sandbox (under bwrap the
+        runner is PID 1: the kernel kills whatever is left in its namespace). An anomaly kills it now."""
+        if not anomaly:
             try:
-                os.killpg(self.proc.pid, 9)
+                self.send({"stop": True})
+                anomaly = self._reader.line(END_TIMEOUT_S).get("end") is not True
+            except SessionBroken:
+                anomaly = True
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
             except OSError:
                 pass
-            self.proc.wait()
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        if anomaly:
+            self._kill(self.proc)
+        else:  # reaped later, so that the caller does not wait for the process to exit
+            with self._finished_lock:
+                self._finished.append((time.monotonic(), self.proc))
+
+    @staticmethod
+    def _kill(proc: subprocess.Popen) -> None:
+        try:
+            os.killpg(proc.pid, 9)
+        except OSError:
+            pass
+        proc.wait()
+
+    @classmethod
+    def _reap_finished(cls) -> None:
+        """Reap runners that have exited; kill any still there a second after its session ended."""
+        now = time.monotonic()
+        with cls._finished_lock:
+            left = []
+            for closed, proc in cls._finished:
+                if proc.poll() is None:
+                    if now - closed < 1.0:
+                        left.append((closed, proc))
+                    else:
+                        cls._kill(proc)
+            cls._finished[:] = left

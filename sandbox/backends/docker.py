@@ -1,11 +1,17 @@
-"""Docker: warm, locked-down containers; each submission is one ``docker exec`` of the runner.
+"""Docker: warm, locked-down containers whose PID 1 is the runner; a submission is a session on its channel.
 
-A container has no network, a read-only root, a size-limited tmpfs at /work as its only writable place, a
-non-root user, ``no-new-privileges``, every capability dropped, Docker's default seccomp profile, a cgroup
-memory limit (memory+swap), a pids limit and a CPU quota, and no environment from the host. One session
-uses a container at a time; the runner removes its work dir and kills every process it did not start
-when the session ends. A container is replaced after ``max_runs`` sessions or after any anomaly (a runner
-that died or went silent), in the background.
+A container has no network, a read-only root, size-limited tmpfs mounts (/work, a tiny /tmp and /dev/shm) as
+the only writable places, a non-root user, ``no-new-privileges``, every capability dropped, Docker's default
+seccomp profile, a cgroup memory limit (memory+swap, so no swap), a pids limit and a CPU quota, a private IPC
+namespace, and no environment from the host. Its PID 1 is the trusted runner, attached to once: as PID 1 it
+cannot be killed or stopped from inside (``kill -9 -1`` included), and it is not dumpable, so programs
+cannot ptrace it. One session uses a container at a time; after each, the runner kills every other process,
+empties the writable mounts and reports whether that left the container clean. A container is replaced
+(in the background) after ``max_runs`` sessions or after any anomaly: a session that broke off, went
+silent or left something behind.
+
+Containers clean up after their owner: the runner's stdin is the attach stream (``StdinOnce``), so when the
+owning process dies the runner sees end of input and exits, and the container removes itself.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import threading
 from collections import defaultdict
 from typing import Any
 
-from sandbox.backends.base import LineReader, SandboxUnavailable, SessionBroken
+from sandbox.backends.base import END_TIMEOUT_S, LineReader, SandboxUnavailable, SessionBroken
 from sandbox.image import ensure_image
 from sandbox.limits import Limits
 
@@ -27,7 +33,9 @@ log = logging.getLogger(__name__)
 
 LABEL = "reward-sandbox"
 OWNER = f"{LABEL}.owner"  # host:pid of the process that created it, so stale ones can be told apart
-RUNNER_ARGV = ["python3", "-S", "/opt/sandbox/runner.py"]
+RUNNER_ARGV = ["python3", "-S", "/opt/sandbox/runner.py", "--preload"]
+USER = "10001:10001"
+WIPE = ("/work", "/tmp", "/dev/shm", "/dev/mqueue")
 
 
 class _Frames:
@@ -40,7 +48,12 @@ class _Frames:
     def read(self) -> bytes:
         out = bytearray()
         while not out:
-            chunk = self.sock.recv(65536)
+            try:
+                chunk = self.sock.recv(65536)
+            except TimeoutError:
+                raise SessionBroken("runner gave no answer in time") from None
+            except OSError as exc:
+                raise SessionBroken(f"runner channel failed: {exc}") from exc
             if not chunk:
                 return b""
             self._raw += chunk
@@ -54,120 +67,158 @@ class _Frames:
         return bytes(out)
 
 
-class DockerSession:
-    def __init__(self, backend: DockerBackend, key: tuple, container: Any) -> None:
-        self.backend, self.key, self.container = backend, key, container
-        api = backend.client.api
-        exec_id = api.exec_create(container.id, RUNNER_ARGV, stdin=True, stdout=True, stderr=True,
-                                  environment={}, workdir="/work")["Id"]
-        self._sock = api.exec_start(exec_id, socket=True)._sock
-        self._sock.settimeout(None)
-        frames = _Frames(self._sock)
+class _Warm:
+    """A running container and the attached channel to its runner."""
+
+    def __init__(self, container_id: str, sock: socket.socket, limits: Limits) -> None:
+        self.id, self.sock, self.limits = container_id, sock, limits
+        self.runs = 0
+        frames = _Frames(sock)
 
         def wait(t: float) -> bool:
-            self._sock.settimeout(t)
+            sock.settimeout(t)
             return True
 
-        def read() -> bytes:
-            try:
-                return frames.read()
-            except TimeoutError:
-                raise SessionBroken("runner gave no answer in time") from None
+        self.reader = LineReader(frames.read, wait)
 
-        self._reader = LineReader(read, wait)
+
+class DockerSession:
+    def __init__(self, backend: DockerBackend, warm: _Warm) -> None:
+        self.backend, self.warm = backend, warm
 
     def send(self, message: dict[str, Any]) -> None:
         try:
-            self._sock.sendall((json.dumps(message) + "\n").encode())
+            self.warm.sock.sendall((json.dumps(message) + "\n").encode())
         except OSError as exc:
             raise SessionBroken("runner is gone") from exc
 
     def recv(self, timeout: float) -> dict[str, Any]:
-        return self._reader.line(timeout)
+        message = self.warm.reader.line(timeout)
+        if message.get("end"):
+            raise SessionBroken("the runner ended the session early")
+        return message
 
     def close(self, anomaly: bool = False) -> None:
         if not anomaly:
-            try:  # end of input: the runner sweeps and exits; wait for that before reusing the container
-                self._sock.shutdown(socket.SHUT_WR)
-                self._sock.settimeout(5)
-                tail = bytearray()
-                while chunk := self._sock.recv(65536):
-                    tail += chunk
-                anomaly = b'"clean": true' not in tail  # leftovers it could not kill: replace the container
-            except OSError:
+            try:  # wait for the runner's sweep before the container serves anyone else
+                self.send({"stop": True})
+                anomaly = self.warm.reader.line(END_TIMEOUT_S).get("clean") is not True
+            except SessionBroken:
                 anomaly = True
-        self._sock.close()
-        self.backend._release(self.key, self.container, anomaly)
+        self.backend._release(self.warm, anomaly)
 
 
 class DockerBackend:
     name = "docker"
     address_space_rlimit = False  # the cgroup limits memory
     nproc_rlimit = False          # the cgroup limits pids
-    sweep = True
     workdir_base = "/work"
+    sweep: tuple[str, ...] | None = WIPE
 
-    def __init__(self, client: Any = None, max_runs: int = 100, build: bool = True) -> None:
+    def __init__(self, client: Any = None, max_runs: int = 500, build: bool = True) -> None:
         try:
             import docker
             self.client = client or docker.from_env(timeout=30)
             self.client.ping()
         except Exception as exc:
             raise SandboxUnavailable(f"Docker engine not reachable: {exc}") from exc
-        self.image = ensure_image(self.client, build=build)
+        try:
+            self.image = ensure_image(self.client, build=build)
+        except Exception as exc:
+            raise SandboxUnavailable(f"no sandbox image: {exc}") from exc
+        try:
+            remove_stale(self.client)
+        except Exception:
+            log.warning("could not look for stale sandbox containers", exc_info=True)
         self.max_runs = max_runs
-        self._idle: dict[tuple, list[Any]] = defaultdict(list)
-        self._runs: dict[str, int] = {}
+        self._idle: dict[tuple, list[_Warm]] = defaultdict(list)
         self._lock = threading.Lock()
+        self._closed = False
 
-    def _create(self, limits: Limits) -> Any:
-        memory = f"{limits.memory_mb + 64}m"  # the runner's own share on top of the program's
-        return self.client.containers.run(
-            self.image, ["sleep", "infinity"], detach=True,
-            labels={LABEL: "1", OWNER: f"{socket.gethostname()}:{os.getpid()}"},
-            network_mode="none", read_only=True, user="10001:10001", working_dir="/work",
-            tmpfs={"/work": f"rw,exec,nosuid,nodev,size={limits.tmpfs_mb}m,mode=1777", "/tmp": "rw,size=1m"},
+    @staticmethod
+    def _key(limits: Limits) -> tuple:
+        return (limits.memory_mb, limits.pids, limits.cpus, limits.tmpfs_mb)
+
+    def _create(self, limits: Limits) -> _Warm:
+        api = self.client.api
+        memory = (limits.memory_mb + 64) * 1024 * 1024  # the runner's own share on top of the program's
+        host_config = api.create_host_config(
+            network_mode="none", read_only=True, auto_remove=True, ipc_mode="private", shm_size=4 * 1024 * 1024,
+            tmpfs={"/work": f"rw,exec,nosuid,nodev,size={limits.tmpfs_mb}m,mode=1777",
+                   "/tmp": "rw,nosuid,nodev,size=1m,mode=1777"},
             cap_drop=["ALL"], security_opt=["no-new-privileges"], mem_limit=memory, memswap_limit=memory,
-            pids_limit=limits.pids, nano_cpus=int(limits.cpus * 1e9), environment={}, ipc_mode="private")
+            pids_limit=limits.pids, nano_cpus=int(limits.cpus * 1e9))
+        # detach=False with stdin_open sets StdinOnce: the runner's stdin closes when our attach does.
+        container_id = api.create_container(
+            self.image, RUNNER_ARGV, detach=False, stdin_open=True, user=USER, working_dir="/work",
+            environment={}, network_disabled=True, host_config=host_config,
+            labels={LABEL: "1", OWNER: f"{socket.gethostname()}:{os.getpid()}"})["Id"]
+        try:
+            sock = api.attach_socket(container_id, params={"stdin": 1, "stdout": 1, "stream": 1})._sock
+            api.start(container_id)
+        except Exception:
+            self._remove(container_id)
+            raise
+        return _Warm(container_id, sock, limits)
 
     def session(self, limits: Limits) -> DockerSession:
-        key = (limits.memory_mb, limits.pids, limits.cpus, limits.tmpfs_mb)
         with self._lock:
-            container = self._idle[key].pop() if self._idle[key] else None
-        if container is None:
+            idle = self._idle[self._key(limits)]
+            warm = idle.pop() if idle else None
+        if warm is None:
             try:
-                container = self._create(limits)
+                warm = self._create(limits)
             except Exception as exc:
                 raise SandboxUnavailable(f"could not start a sandbox container: {exc}") from exc
-            self._runs[container.id] = 0
-        try:
-            return DockerSession(self, key, container)
-        except Exception as exc:
-            self._discard(container)
-            raise SessionBroken(f"could not exec into the sandbox: {exc}") from exc
+        return DockerSession(self, warm)
 
-    def _release(self, key: tuple, container: Any, anomaly: bool) -> None:
-        runs = self._runs.get(container.id, 0) + 1
-        self._runs[container.id] = runs
-        if anomaly or runs >= self.max_runs:
-            threading.Thread(target=self._discard, args=(container,), daemon=True).start()
+    def prewarm(self, limits: Limits, count: int = 1) -> None:
+        """Start ``count`` containers for ``limits`` now, so that the first submissions do not wait."""
+        warms = [self._create(limits) for _ in range(count)]
+        with self._lock:
+            self._idle[self._key(limits)].extend(warms)
+
+    def _release(self, warm: _Warm, anomaly: bool) -> None:
+        warm.runs += 1
+        if anomaly or warm.runs >= self.max_runs:
+            threading.Thread(target=self._replace, args=(warm,), daemon=True).start()
             return
         with self._lock:
-            self._idle[key].append(container)
+            self._idle[self._key(warm.limits)].append(warm)
 
-    def _discard(self, container: Any) -> None:
-        self._runs.pop(container.id, None)
+    def _replace(self, warm: _Warm) -> None:
+        """Discard ``warm``; start its successor, so that the next submission finds one ready."""
+        self._discard(warm)
+        if not self._closed:
+            try:
+                self.prewarm(warm.limits)
+            except Exception:
+                log.warning("could not start a replacement sandbox container", exc_info=True)
+
+    def _discard(self, warm: _Warm) -> None:
         try:
-            container.remove(force=True)
-        except Exception:
-            log.warning("could not remove sandbox container %s", container.short_id, exc_info=True)
+            warm.sock.close()
+        except OSError:
+            pass
+        self._remove(warm.id)
+
+    def _remove(self, container_id: str) -> None:
+        import docker.errors
+        try:
+            self.client.api.remove_container(container_id, force=True)
+        except docker.errors.NotFound:
+            pass  # it removed itself
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:  # 409: removal already in progress
+                log.warning("could not remove sandbox container %s: %s", container_id[:12], exc)
 
     def close(self) -> None:
+        self._closed = True
         with self._lock:
-            containers = [c for idle in self._idle.values() for c in idle]
+            warms = [w for idle in self._idle.values() for w in idle]
             self._idle.clear()
-        for c in containers:
-            self._discard(c)
+        for w in warms:
+            self._discard(w)
 
 
 def _owner_alive(owner: str) -> bool:
@@ -188,5 +239,8 @@ def remove_stale(client: Any) -> int:
     stale = [c for c in client.containers.list(all=True, filters={"label": LABEL})
              if not _owner_alive(c.labels.get(OWNER, ""))]
     for c in stale:
-        c.remove(force=True)
+        try:
+            c.remove(force=True)
+        except Exception:
+            pass
     return len(stale)

@@ -14,11 +14,11 @@ class LocalBackend:
     name = "unsafe-local"
     address_space_rlimit = True
     nproc_rlimit = False  # counts every process of this user: would break the host's own
-    sweep = False
+    sweep: tuple[str, ...] | None = None  # kill(-1) here would kill the host user's own processes
     workdir_base = tempfile.gettempdir()
 
     def session(self, limits: Limits) -> PipeSession:
-        return PipeSession([sys.executable, "-S", str(RUNNER)])
+        return PipeSession([sys.executable, "-S", str(RUNNER), "--preload"])
 
     def close(self) -> None:
         pass

@@ -12,6 +12,7 @@ class Program:
     files: dict[str, str]
     run: list[str]
     compile: list[str] | None = None
+    python_inproc: bool = False  # the runner may run it in a fork of its own interpreter (``run`` = python3 FILE)
 
 
 @dataclass(frozen=True)

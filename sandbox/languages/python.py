@@ -34,12 +34,12 @@ with open(os.environ["SANDBOX_RESULT"], "w") as out:
 
 
 def _stdin(code: str) -> Program:
-    return Program(files={"main.py": code}, run=["python3", "-S", "main.py"])
+    return Program(files={"main.py": code}, run=["python3", "main.py"], python_inproc=True)
 
 
 def _function(code: str, fn_name: str) -> Program:
     return Program(files={"solution.py": PRELUDE + code, "harness.py": HARNESS % json.dumps(fn_name)},
-                   run=["python3", "harness.py"])
+                   run=["python3", "harness.py"], python_inproc=True)
 
 
 PYTHON = Language("python", ("py", "python3", "py3"), compiled=False, stdin_program=_stdin,

@@ -65,3 +65,52 @@ def test_code_block_extraction():
     assert extract_code(text, "cpp") == "int main(){}\n"
     assert extract_code("```\nplain()\n```", "python") == "plain()\n"
     assert extract_code("no fences", "python") is None
+
+
+def test_grade_code_says_why_without_running_anything():
+    from reward_service.grading.code import grade_code
+    tests = {"inputs": ["1\n"], "outputs": ["1\n"]}
+    no_block = grade_code("I would print it.\n```cpp\nint main(){}\n```", tests, "python")
+    assert no_block.score == 0.0 and no_block.reason == "no ```python block in the final answer"
+    assert grade_code("```cobol\nx\n```", tests, "cobol").status == "invalid"
+    bad = grade_code("```python\nprint(1)\n```", {"inputs": ["1"], "outputs": []}, "python")
+    assert bad.status == "invalid" and "1 inputs but 0 outputs" in bad.reason
+
+
+def test_no_sandbox_is_an_error_not_a_zero(monkeypatch):
+    import sandbox
+    from reward_service.grading.code import grade_code
+    monkeypatch.setattr(sandbox, "_backends", {})  # this process's warm backends are left alone
+    monkeypatch.setattr(sandbox, "_failures", {})
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    monkeypatch.setattr("shutil.which", lambda name, *a, **k: None)
+    verdict = grade_code("```python\nprint(1)\n```", {"inputs": [""], "outputs": ["1"]}, "python")
+    assert verdict.status == "error" and verdict.score is None
+    assert verdict.reason.startswith("no sandbox available: install Docker or bubblewrap")
+
+
+@pytest.mark.parametrize("name", [pytest.param("docker", marks=pytest.mark.docker),
+                                  pytest.param("bwrap", marks=pytest.mark.bwrap)])
+def test_grade_code_on_each_backend(name):
+    """The bridge end to end on each backend: verdict details, partial credit, C++, early stop."""
+    from reward_service.grading.code import grade_code
+    from reward_service.schemas import CodeLimits
+    from sandbox import SandboxUnavailable, get_backend
+    try:
+        get_backend(name)
+    except SandboxUnavailable as exc:
+        need(False, f"{name}: {exc}")
+    half = "<think>hm</think>\n```py\na, b = map(int, input().split())\nprint(5)\n```"
+    binary = grade_code(half, TESTS, "python", backend=name)
+    assert binary.score == 0.0 and binary.details["verdict"] == "wrong_answer"
+    assert [t["verdict"] for t in binary.details["tests"]] == ["accepted", "wrong_answer"]
+    partial = grade_code(half, TESTS, "python", partial=True, backend=name)
+    assert partial.score == 0.5 and partial.details["passed"] == 1
+    stop = grade_code(half.replace("print(5)", "print(0)"), TESTS, "python", CodeLimits(stop_on_first_failure=True),
+                      partial=True, backend=name)
+    assert [t["verdict"] for t in stop.details["tests"]] == ["wrong_answer", "skipped"]
+    cpp = "```c++\n#include <iostream>\nint main(){int a,b;std::cin>>a>>b;std::cout<<a+b;}\n```"
+    good = grade_code(cpp, TESTS, "cpp", backend=name)
+    assert good.score == 1.0 and good.details["backend"] == name and good.details["tests"][0]["time_s"] > 0
+    broken = grade_code("```cpp\nint main( {}\n```", TESTS, "cpp", backend=name)
+    assert broken.score == 0.0 and broken.details["verdict"] == "compile_error" and broken.details["compile_output"]

@@ -33,8 +33,40 @@ CASES = {
     "growing_memory": ("a = []\nwhile True:\n    a.append(' ' * 10**7)\n", {Verdict.memory_limit}),
     "infinite_loop": ("while True:\n    pass\n", {Verdict.time_limit}),
     "sleep_forever": ("import time\ntime.sleep(10**6)\n", {Verdict.time_limit}),
+    "stderr_flood": ("import sys\nfor _ in range(100000):\n    sys.stderr.write('e' * 1000)\nprint('SAFE')\n",
+                     {Verdict.accepted}),
     "giant_output": ("while True:\n    print('x' * 10000)\n", {Verdict.output_limit}),
+    # The runner is PID 1 of its sandbox: signals from inside do not reach it; kill(-1) finds nobody else.
     "kill_everything": ("import os, signal\nos.kill(-1, signal.SIGKILL)\nprint('SAFE')\n", {Verdict.runtime_error}),
+    "kill_and_stop_the_runner": ("""
+        import os, signal
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for pid in (1, os.getppid()):
+                try:
+                    os.kill(pid, sig)
+                except OSError:
+                    pass
+        print('SAFE')
+        """, {Verdict.accepted}),
+    # ... and not dumpable: no ptrace (which could freeze it or rewrite its answers), no /proc/1/fd.
+    "ptrace_the_runner": ("""
+        import ctypes, os
+        libc = ctypes.CDLL(None, use_errno=True)
+        attached = [pid for pid in {1, os.getppid()} if libc.ptrace(16, pid, 0, 0) == 0]  # PTRACE_ATTACH
+        try:
+            os.listdir('/proc/1/fd')
+            attached.append('fd')
+        except OSError:
+            pass
+        print('SAFE' if not attached else f'ATTACHED {attached}')
+        """, {Verdict.accepted}),
+    "fill_dev_shm": ("""
+        i = 0
+        while True:
+            with open(f'/dev/shm/x{i}', 'wb') as f:
+                f.write(b'x' * (1 << 20))
+            i += 1
+        """, {Verdict.runtime_error, Verdict.memory_limit}),
     "write_outside_workdir": ("""
         for path in ('/etc/pwned', '/usr/pwned', '/pwned', '/opt/pwned'):
             try:
@@ -133,6 +165,36 @@ def test_a_daemon_does_not_outlive_its_run(backend):
               f'DIRTY {marks} {others}')
         """, limits=Limits(time_s=5.0, memory_mb=256))
     assert report.verdict is Verdict.accepted, report
+
+
+def test_nothing_written_survives_into_the_next_submission(backend):
+    litter = """
+        import os
+        for d in ('/work', '/tmp', '/dev/shm', '/dev/mqueue', '..', '.'):
+            try:
+                open(os.path.join(d, 'LITTER'), 'w').write('x')
+            except OSError:
+                pass
+        print('SAFE')
+        """
+    assert run(backend, litter).verdict is Verdict.accepted
+    report = run(backend, """
+        import os
+        found = [os.path.join(r, f) for d in ('/work', '/tmp', '/dev/shm', '/dev/mqueue')
+                 for r, _, fs in os.walk(d) for f in fs if f == 'LITTER']
+        print('SAFE' if not found else f'FOUND {found}')
+        """)
+    assert report.verdict is Verdict.accepted, report
+
+
+def test_the_whole_submission_has_a_time_budget(backend):
+    suite = parse_tests([{"input": "", "output": "SAFE"}] * 6)
+    started = time.monotonic()
+    report = judge("import time\ntime.sleep(0.7)\nprint('SAFE')\n", PY, suite, backend,
+                   Limits(time_s=2.0, item_time_s=2.0), stop_on_failure=False)
+    assert time.monotonic() - started < 4.0
+    assert report.tests[0].verdict is Verdict.accepted and report.tests[-1].verdict is Verdict.time_limit, report
+    assert_still_serving(backend)
 
 
 def test_concurrent_submissions_cannot_read_each_other(backend):

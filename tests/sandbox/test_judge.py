@@ -94,6 +94,19 @@ def test_printing_a_fake_verdict_or_overriding_eq_gains_nothing(backend):
     assert judge(peek, PY, parse_tests([{"input": "", "output": token}]), backend).verdict is Verdict.wrong_answer
 
 
+@pytest.mark.parametrize("code, verdict", [
+    ("print(5)\nexit()\nprint(6)", Verdict.accepted),
+    ("import threading\ndef main():\n    import time; time.sleep(0.1); print(5)\nthreading.Thread(target=main).start()",
+     Verdict.accepted),
+    ("import sys\nprint(sum(map(int, sys.stdin.buffer.read().split())))", Verdict.accepted),
+    ("import sys\nprint(5)\nsys.exit(3)", Verdict.runtime_error),
+])
+def test_python_runs_as_a_fresh_interpreter_would(backend, code, verdict):
+    # Python programs are forked from the runner's warm interpreter: exit(), threads left running at the end
+    # of the module, raw stdin and exit codes behave as under `python3 main.py`.
+    assert judge(code, PY, parse_tests([{"input": "2 3", "output": "5"}]), backend).verdict is verdict
+
+
 def test_time_limit_from_item_limits(backend):
     slow = "import time\ntime.sleep(1.5)\nprint(5)\n"
     suite = parse_tests([{"input": "", "output": "5"}])

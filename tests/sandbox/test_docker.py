@@ -1,0 +1,84 @@
+"""The Docker backend's containers: locked down as documented, recycled, and gone with their owner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from sandbox import Limits, SandboxUnavailable, Verdict, get_backend, get_language, judge, parse_tests
+from sandbox.backends.docker import OWNER, DockerBackend
+from tests.conftest import ROOT, need
+
+pytestmark = pytest.mark.docker
+ADD = parse_tests({"inputs": ["2 3\n"], "outputs": ["5\n"]})
+ADD_PY = "a, b = map(int, input().split())\nprint(a + b)\n"
+
+
+@pytest.fixture(scope="module")
+def docker_backend() -> DockerBackend:
+    try:
+        return get_backend("docker")
+    except SandboxUnavailable as exc:
+        need(False, f"docker sandbox unavailable: {exc}")
+
+
+def _ours(backend: DockerBackend) -> list:
+    return backend.client.containers.list(filters={"label": f"{OWNER}={os.uname().nodename}:{os.getpid()}"})
+
+
+def test_containers_are_locked_down(docker_backend):
+    limits = Limits(memory_mb=200, pids=32, cpus=0.5, tmpfs_mb=16)
+    assert judge(ADD_PY, get_language("python"), ADD, docker_backend, limits).verdict is Verdict.accepted
+    [attrs] = [c.attrs for c in _ours(docker_backend) if c.attrs["HostConfig"]["PidsLimit"] == 32]
+    host, config = attrs["HostConfig"], attrs["Config"]
+    assert host["NetworkMode"] == "none" and config["NetworkDisabled"] is True
+    assert host["ReadonlyRootfs"] is True and host["CapDrop"] == ["ALL"]
+    assert host["SecurityOpt"] == ["no-new-privileges"] and host["Privileged"] is False
+    assert host["Memory"] == host["MemorySwap"] == (200 + 64) << 20 and host["NanoCpus"] == 5 * 10**8
+    assert set(host["Tmpfs"]) == {"/work", "/tmp"} and "size=16m" in host["Tmpfs"]["/work"]
+    assert host["IpcMode"] == "private" and host["AutoRemove"] is True and not host["Binds"]
+    assert config["User"] == "10001:10001" and config["StdinOnce"] is True
+    assert all(e.split("=")[0] in ("PATH", "LANG") for e in config["Env"]), config["Env"]
+
+
+def test_a_container_is_replaced_after_max_runs():
+    backend = DockerBackend(max_runs=2)
+    try:
+        py = get_language("python")
+        ids = []
+        for _ in range(3):
+            assert judge(ADD_PY, py, ADD, backend).verdict is Verdict.accepted
+            deadline = time.monotonic() + 10  # a replacement starts in the background
+            while not any(backend._idle.values()) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            ids.append(next(w.id for idle in backend._idle.values() for w in idle))
+        assert ids[0] != ids[1] == ids[2]  # the second run was the last of the first container
+    finally:
+        backend.close()
+
+
+def test_a_killed_grader_leaves_no_container_behind(docker_backend):
+    # The service kills a grader process that runs past its hard limit; its containers must not pile up.
+    script = textwrap.dedent("""
+        from sandbox import get_backend, get_language, judge, parse_tests
+        judge("import time\\nprint(1, flush=True)\\ntime.sleep(60)", get_language("python"),
+              parse_tests([{"input": "", "output": "1"}]), get_backend("docker"))
+        """)
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
+    label = {"label": f"{OWNER}={os.uname().nodename}:{proc.pid}"}
+    client = docker_backend.client
+    deadline = time.monotonic() + 30
+    while not client.containers.list(filters=label) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert client.containers.list(filters=label), "the grader never started its container"
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 15
+    while client.containers.list(all=True, filters=label) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not client.containers.list(all=True, filters=label)
