@@ -1,4 +1,4 @@
-"""Command line: ``reward-service serve | eval`` (also ``python -m reward_service``)."""
+"""Command line: ``reward-service serve | worker | eval`` (also ``python -m reward_service``)."""
 
 from __future__ import annotations
 
@@ -24,10 +24,26 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from reward_service import logs
     from reward_service.api.app import create_app
     settings = _settings(args)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
+                log_config=None, access_log=False)
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from reward_service import logs
+    from reward_service.worker import run_worker
+    settings = _settings(args)
+    logs.configure(settings.log_level, settings.log_format)
+    if not settings.redis_url:
+        logging.getLogger(__name__).error("a worker needs a Redis URL: --redis-url or REWARD_REDIS_URL")
+        return 2
+    asyncio.run(run_worker(settings))
     return 0
 
 
@@ -48,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--redis-url", help="queue through Redis workers instead of grading in-process")
     serve.add_argument("--log-level")
     serve.set_defaults(func=_serve)
+
+    worker = sub.add_parser("worker", help="grade chunks from the Redis queue (run any number, on any hosts)")
+    worker.add_argument("--redis-url", help="the Redis the API enqueues to (default: REWARD_REDIS_URL)")
+    worker.add_argument("--workers", type=int, help="grader processes (default: CPU count)")
+    worker.add_argument("--log-level")
+    worker.set_defaults(func=_worker)
 
     ev = sub.add_parser("eval", help="grade a JSONL file of completions; write results and print a summary")
     ev.add_argument("input", help="JSONL: one item per line (score-item fields; 'prompt_id' groups samples)")

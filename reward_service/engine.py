@@ -59,7 +59,7 @@ class GradingEngine:
         problem = self._check_limits(item)
         if problem:
             return ItemResult(id=item.id, reward=None, status=Status.invalid, error=problem)
-        result_key = content_key(item.model_dump(exclude={"id", "source"}, mode="json"), recipe.key)
+        result_key = result_cache_key(item, recipe)
         hit = self.results.get(result_key)
         if hit is not None:
             return _with_id(hit, item.id, cached=True)
@@ -142,6 +142,11 @@ class GradingEngine:
         for pool in (self._pool, self._code_pool):
             if pool is not None:
                 await asyncio.to_thread(pool.close)
+
+
+def result_cache_key(item: ScoreItem, recipe: Recipe) -> str:
+    """The content hash of everything that affects an item's result (its ``id`` and ``source`` do not)."""
+    return content_key(item.model_dump(exclude={"id", "source"}, mode="json"), recipe.key)
 
 
 def _prepare_sandbox_image() -> None:

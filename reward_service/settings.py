@@ -50,11 +50,42 @@ class Settings(BaseSettings):
 
     # Queue
     redis_url: str | None = Field(None, description="Redis URL; unset = embedded in-process queue.")
+    redis_timeout_s: float = Field(10.0, gt=0, le=300, description="Socket timeout of every Redis call.")
+    chunk_size: int = Field(32, ge=1, le=4096, description="Items per queue entry (a worker's unit of work).")
+    queue_max_depth: int = Field(2000, ge=1, description="Chunks waiting or in flight before new batches get "
+                                                         "429 with Retry-After.")
+    overload_retry_after_s: float = Field(2.0, gt=0, le=600, description="Retry-After sent with that 429.")
+    score_timeout_s: float = Field(100.0, gt=0, le=3600,
+                                   description="/score on the Redis path waits this long; items not answered "
+                                               "by then are status 'error'. Keep it below your client's timeout.")
+    visibility_timeout_s: float = Field(30.0, ge=0.5, le=3600,
+                                        description="A chunk whose worker stopped heartbeating this long is "
+                                                    "reclaimed (XAUTOCLAIM) by another worker.")
+    max_deliveries: int = Field(3, ge=1, le=100, description="Times an item may crash a worker before it is "
+                                                             "answered with status 'error'.")
+    worker_prefetch: int = Field(4, ge=1, le=256, description="Chunks a worker grades at once.")
+    job_ttl_s: int = Field(86_400, ge=10, description="How long a job's results stay readable.")
+    shared_cache_ttl_s: int = Field(86_400, ge=0, description="Redis result cache entry lifetime (0 = off).")
+
+    # Security
+    api_keys: str | None = Field(None, description="Comma-separated API keys (bearer tokens); a 'sha256:<hex>' "
+                                                   "entry is a key given by its hash. Any key turns auth on.")
+    api_keys_file: str | None = Field(None, description="File of API keys (same forms), one per line; '#' "
+                                                        "comments. Any key turns auth on.")
+    rate_limit_per_minute: int = Field(0, ge=0, description="Requests per API key per minute (0 = no limit).")
+
+    # Operations
+    log_format: Literal["json", "text"] = Field("json", description="json: one object per line, with the "
+                                                                    "request id; text: for humans.")
+    test_crash_prefix: str | None = Field(None, description="TEST ONLY: a worker exits abruptly on an item whose "
+                                                            "id starts with this (poison-item tests). Keep unset.")
 
     @model_validator(mode="after")
     def _sane(self) -> Settings:
         if self.code_item_timeout_s < self.item_timeout_s:
             raise ValueError("code_item_timeout_s must be >= item_timeout_s")
+        if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("redis_url must start with redis://, rediss:// or unix://")
         return self
 
 

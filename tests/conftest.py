@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -81,3 +84,113 @@ def service() -> Iterator[Service]:
         yield svc
     finally:
         svc.stop()
+
+
+# -- the Redis queue: a real redis-server and real worker processes --------------------------------------
+
+class RedisServer:
+    """``redis-server`` on a free loopback port, AOF on (``appendfsync always``), files in ``directory``;
+    ``restart()`` keeps the port and the files."""
+
+    def __init__(self, directory: Path) -> None:
+        self.port = free_port()
+        self.dir = directory
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        import redis
+        log = open(self.dir / "redis.log", "a")
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
+             "--appendfsync", "always", "--dir", str(self.dir)], stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if redis.Redis(port=self.port, socket_timeout=1).ping():
+                    return
+            except redis.exceptions.RedisError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError("redis-server did not start:\n" + (self.dir / "redis.log").read_text()) from None
+            time.sleep(0.05)
+
+    def client(self) -> Any:
+        import redis
+        return redis.Redis(port=self.port, decode_responses=True, socket_timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()  # a clean shutdown: what `docker restart` does
+            self.proc.wait(timeout=20)
+
+    def restart(self, down_s: float = 0.0) -> None:
+        self.stop()
+        time.sleep(down_s)
+        self.start()
+
+
+class Workers:
+    """``python -m reward_service worker`` processes, restarted when they exit (compose's restart policy)."""
+
+    def __init__(self, url: str, env: dict[str, str], count: int, log_dir: Path) -> None:
+        self.url, self.env, self.log_dir = url, env, log_dir
+        self.exits: list[int] = []
+        self._closing = False
+        self._lock = threading.Lock()
+        self.procs = [self._spawn() for _ in range(count)]
+        self._watch = threading.Thread(target=self._supervise, daemon=True)
+        self._watch.start()
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        log = open(self.log_dir / f"worker-{time.monotonic_ns()}.log", "w")
+        return subprocess.Popen([sys.executable, "-m", "reward_service", "worker", "--redis-url", self.url],
+                                env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+
+    def _supervise(self) -> None:
+        while not self._closing:
+            with self._lock:
+                for i, proc in enumerate(self.procs):
+                    if proc.poll() is not None and not self._closing:
+                        self.exits.append(proc.returncode)
+                        self.procs[i] = self._spawn()
+            time.sleep(0.1)
+
+    def signal(self, index: int, sig: int) -> None:
+        self.procs[index].send_signal(sig)
+
+    def pause(self) -> None:
+        for proc in self.procs:
+            proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        for proc in self.procs:
+            proc.send_signal(signal.SIGCONT)
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text() for p in sorted(self.log_dir.glob("worker-*.log")))
+
+    def stop(self) -> None:
+        self._closing = True
+        self._watch.join(timeout=5)
+        for proc in self.procs:
+            proc.send_signal(signal.SIGCONT)
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A private redis-server per test module (needs the Debian ``redis-server`` package)."""
+    import shutil
+    need(shutil.which("redis-server") is not None, "redis-server is not installed (apt-get install redis-server)")
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    try:
+        yield server
+    finally:
+        server.stop()

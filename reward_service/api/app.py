@@ -6,24 +6,35 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from prometheus_client import CollectorRegistry
 
 from reward_service import __version__
-from reward_service.api import errors
+from reward_service.api import auth, errors, metrics
 from reward_service.api.limits import BodySizeLimit
-from reward_service.api.routes import health, openrlhf, score
+from reward_service.api.routes import health, jobs, openrlhf, score
 from reward_service.queue.base import GradingBackend
+from reward_service.queue.jobs import JobStore, MemoryJobs
 from reward_service.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 
 async def build_backend(settings: Settings) -> GradingBackend:
-    """The embedded engine unless a Redis URL is set."""
+    """The embedded engine unless a Redis URL is set; then the Redis queue (workers grade)."""
+    if settings.redis_url:
+        from reward_service.queue.redis_queue import RedisQueue
+        return await RedisQueue.connect(settings)
     from reward_service.engine import GradingEngine
     engine = GradingEngine(settings)
     await engine.start()
-    return engine
+    return metrics.CountingBackend(engine)
+
+
+def _job_store(backend: GradingBackend, settings: Settings) -> JobStore:
+    if hasattr(backend, "submit") and hasattr(backend, "get"):  # the Redis queue keeps its jobs in Redis
+        return backend  # type: ignore[return-value]
+    return MemoryJobs(backend, settings.job_ttl_s)
 
 
 def create_app(settings: Settings | None = None, backend: GradingBackend | None = None) -> FastAPI:
@@ -33,6 +44,10 @@ def create_app(settings: Settings | None = None, backend: GradingBackend | None 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = backend is None
         app.state.backend = backend if backend is not None else await build_backend(settings)
+        app.state.jobs = _job_store(app.state.backend, settings)
+        app.state.rate_limiter = auth.RateLimiter(settings.rate_limit_per_minute,
+                                                  getattr(app.state.backend, "redis", None))
+        auth.warn_if_open(app.state.keys, settings)
         log.info("reward service ready: %s", app.state.backend.describe())
         try:
             yield
@@ -43,8 +58,13 @@ def create_app(settings: Settings | None = None, backend: GradingBackend | None 
     app = FastAPI(title="Reward service", version=__version__, lifespan=lifespan,
                   description="Rule-based, verifiable rewards for RL of reasoning models.")
     app.state.settings = settings
+    app.state.keys = auth.KeyRing.from_settings(settings)  # a bad keys file fails here, at start-up
+    app.state.registry = CollectorRegistry(auto_describe=True)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(metrics.RequestContext, registry=app.state.registry)  # outermost: sees every answer
     errors.install(app)
-    for module in (health, score, openrlhf):
+    for module in (health, metrics):
         app.include_router(module.router)
+    for module in (score, openrlhf, jobs):  # jobs' routes take the caller themselves (they own jobs by it)
+        app.include_router(module.router, dependencies=[] if module is jobs else [Depends(auth.caller)])
     return app

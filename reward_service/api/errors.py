@@ -5,10 +5,25 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from reward_service.errors import GraderUnavailable, Overloaded, RequestTooLarge, UnknownRecipe
+from reward_service.errors import (
+    GraderUnavailable,
+    NotFound,
+    Overloaded,
+    RequestTooLarge,
+    Unauthorized,
+    UnknownRecipe,
+)
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(Unauthorized)
+    async def _unauthorized(_: Request, exc: Unauthorized) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
     @app.exception_handler(RequestTooLarge)
     async def _too_large(_: Request, exc: RequestTooLarge) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=413)

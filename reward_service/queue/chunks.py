@@ -1,0 +1,105 @@
+"""What the API and the workers share on Redis: the chunk format (JSON, never pickle), the idempotent result
+write, and the counters both paths keep (items by task and status, cache hits, sandbox runs).
+
+A job is split into chunks of ``chunk_size`` items; each chunk is one stream entry. A result is written once
+per item index with HSETNX, in a Lua script that also counts it, so a redelivered chunk can neither lose
+nor double-count an item.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from reward_service import constants as k
+from reward_service.schemas import ItemResult, ScoreItem, Status
+from reward_service.settings import Settings
+
+
+@dataclass(frozen=True)
+class Chunk:
+    job: str
+    start: int                   # index of the first item in the job
+    recipe: str                  # Recipe.key (canonical JSON)
+    items: tuple[dict[str, Any], ...]
+    expires: int                 # epoch seconds when the job's keys expire
+
+    def to_fields(self) -> dict[str, str]:
+        return {"job": self.job, "start": str(self.start), "recipe": self.recipe,
+                "items": json.dumps(self.items, separators=(",", ":")), "expires": str(self.expires)}
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, str]) -> Chunk:
+        return cls(job=fields["job"], start=int(fields["start"]), recipe=fields["recipe"],
+                   items=tuple(json.loads(fields["items"])), expires=int(fields["expires"]))
+
+    def indexed(self) -> list[tuple[int, dict[str, Any]]]:
+        return [(self.start + i, item) for i, item in enumerate(self.items)]
+
+
+def tally(items: list[ScoreItem], results: list[ItemResult]) -> Counter[str]:
+    """Counter fields for graded items: ``items:<task>:<status>``, ``cache_hits``, ``sandbox:<status>``,
+    ``sandbox_timeouts`` (code items killed at the hard limit or with a test over its time limit)."""
+    counts: Counter[str] = Counter()
+    for item, result in zip(items, results, strict=True):
+        counts.update(item_fields(item, result))
+    return counts
+
+
+def item_fields(item: ScoreItem, result: ItemResult) -> list[str]:
+    fields = [f"items:{item.task}:{result.status.value}"]
+    if result.details.get("cached"):
+        fields.append("cache_hits")
+    if item.task == "code":
+        fields.append(f"sandbox:{result.status.value}")
+        verdict = (result.details.get("accuracy") or {}).get("verdict")
+        if result.status is Status.timeout or verdict == "time_limit":
+            fields.append("sandbox_timeouts")
+    return fields
+
+
+# KEYS: results, stats, notify. ARGV: expires-at, then (index, result JSON, space-separated counter fields)*.
+# A result already there is kept (first answer wins) and not counted again.
+WRITE_RESULTS = """
+local new = 0
+for i = 2, #ARGV, 3 do
+  if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then
+    new = new + 1
+    for field in string.gmatch(ARGV[i + 2], '%S+') do redis.call('HINCRBY', KEYS[2], field, 1) end
+  end
+end
+redis.call('EXPIREAT', KEYS[1], ARGV[1])
+redis.call('RPUSH', KEYS[3], new)
+redis.call('EXPIREAT', KEYS[3], ARGV[1])
+return new
+"""
+
+
+def connect(settings: Settings) -> Any:
+    """An asyncio Redis client with timeouts (none of its calls can hang forever)."""
+    import redis.asyncio as redis
+    if not settings.redis_url:
+        raise ValueError("no redis_url set")
+    return redis.Redis.from_url(settings.redis_url, decode_responses=True,
+                                socket_timeout=settings.redis_timeout_s,
+                                socket_connect_timeout=settings.redis_timeout_s, health_check_interval=30)
+
+
+async def ensure_group(client: Any) -> None:
+    """Create the stream and its consumer group when missing (harmless when they exist)."""
+    import redis.exceptions
+    try:
+        await client.xgroup_create(k.STREAM, k.GROUP, id="0", mkstream=True)
+    except redis.exceptions.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+def result_json(result: ItemResult) -> str:
+    return result.model_dump_json()
+
+
+def failed(item: dict[str, Any], reason: str) -> ItemResult:
+    return ItemResult(id=item.get("id"), reward=None, status=Status.error, error=reason)

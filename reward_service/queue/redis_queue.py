@@ -1,0 +1,212 @@
+"""The API side of the Redis queue: enqueue a batch as chunks on a stream, wait for (or look up) its results.
+
+``/score`` submits a short-lived job and blocks on the job's notify list until every item is answered or
+``score_timeout_s`` passes; items not answered by then are status ``error`` (never dropped). ``/jobs`` submits
+a job that lives ``job_ttl_s`` and is read back by id; everything about it is in Redis, so it outlives the
+API process. Workers (:mod:`reward_service.worker`) grade the chunks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import redis.exceptions
+
+from reward_service import constants as k
+from reward_service.errors import GraderUnavailable, NotFound, Overloaded
+from reward_service.queue.chunks import Chunk, connect, ensure_group, failed
+from reward_service.queue.jobs import JobView, hash_key, state_of
+from reward_service.recipes import Recipe
+from reward_service.schemas import ItemResult, ScoreItem
+from reward_service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_NO_OWNER = "-"  # /score jobs are never read back by id
+_REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.BusyLoadingError)
+
+
+@contextlib.contextmanager
+def _redis_errors() -> Iterator[None]:
+    """Redis unreachable (restarting, say) is the queue being unavailable: 503, and the client retries."""
+    try:
+        yield
+    except _REDIS_DOWN as exc:
+        raise GraderUnavailable(f"queue unavailable: {type(exc).__name__}: {exc}") from exc
+
+
+class RedisQueue:
+    """A :class:`~reward_service.queue.base.GradingBackend` and a :class:`~reward_service.queue.jobs.JobStore`."""
+
+    def __init__(self, client: Any, settings: Settings) -> None:
+        self.redis = client
+        self.settings = settings
+        self.workers_alive = 0
+        self._refresher: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def connect(cls, settings: Settings) -> RedisQueue:
+        client = connect(settings)
+        await ensure_group(client)
+        queue = cls(client, settings)
+        await queue.count_workers()
+        queue._refresher = asyncio.create_task(queue._refresh_workers(), name="count-workers")
+        return queue
+
+    async def _refresh_workers(self) -> None:
+        """Keep ``describe()`` (sync, for /healthz) current; warn while no worker is alive."""
+        while True:
+            await asyncio.sleep(5.0)
+            try:
+                if await self.count_workers() == 0:
+                    log.warning("no queue worker alive: start `python -m reward_service worker`")
+            except _REDIS_DOWN as exc:
+                log.warning("Redis unreachable: %s", exc)
+
+    # -- submitting -------------------------------------------------------------------------------------
+
+    async def submit(self, items: list[ScoreItem], recipe: Recipe, owner: str,
+                     idempotency_key: str | None = None) -> str:
+        with _redis_errors():
+            return await self._submit(items, recipe, owner, idempotency_key)
+
+    async def _submit(self, items: list[ScoreItem], recipe: Recipe, owner: str,
+                      idempotency_key: str | None) -> str:
+        ttl = self.settings.job_ttl_s
+        if idempotency_key is None:
+            return await self._enqueue(uuid.uuid4().hex, items, recipe, owner, "job", ttl)
+        job_id, idem = uuid.uuid4().hex, k.idempotency_key(owner, hash_key(idempotency_key))
+        if not await self.redis.set(idem, job_id, nx=True, ex=ttl):
+            earlier = await self.redis.get(idem)
+            if earlier is not None:
+                return earlier
+            await self.redis.set(idem, job_id, ex=ttl)  # expired between the two calls
+        try:
+            return await self._enqueue(job_id, items, recipe, owner, "job", ttl)
+        except BaseException:
+            await self.redis.delete(idem)
+            raise
+
+    async def _enqueue(self, job_id: str, items: list[ScoreItem], recipe: Recipe, owner: str, kind: str,
+                       ttl: float) -> str:
+        depth = await self.redis.xlen(k.STREAM)
+        if depth >= self.settings.queue_max_depth:
+            raise Overloaded(f"queue full ({depth} chunks waiting or in flight); retry later",
+                             retry_after=self.settings.overload_retry_after_s)
+        now = time.time()
+        expires = int(now + ttl) + 1
+        size = self.settings.chunk_size
+        rows = [item.model_dump(mode="json", exclude_none=True) for item in items]
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(k.job_key(job_id), mapping={"owner": owner, "total": len(rows), "created": now,
+                                                  "expires": expires, "kind": kind, "recipe": recipe.name})
+            pipe.expireat(k.job_key(job_id), expires)
+            for start in range(0, len(rows), size):
+                chunk = Chunk(job_id, start, recipe.key, tuple(rows[start:start + size]), expires)
+                pipe.xadd(k.STREAM, chunk.to_fields())  # type: ignore[arg-type]
+            await pipe.execute()
+        return job_id
+
+    # -- the synchronous path ---------------------------------------------------------------------------
+
+    async def score(self, items: list[ScoreItem], recipe: Recipe) -> list[ItemResult]:
+        if not items:
+            return []
+        timeout = self.settings.score_timeout_s
+        with _redis_errors():
+            job_id = await self._enqueue(uuid.uuid4().hex, items, recipe, _NO_OWNER, "score", timeout + 60)
+        try:
+            found = await self._wait(job_id, len(items), time.monotonic() + timeout)
+        finally:  # workers skip the chunks of a job that is gone
+            with contextlib.suppress(*_REDIS_DOWN):
+                await self.redis.delete(k.job_key(job_id), k.results_key(job_id), k.notify_key(job_id),
+                                        k.attempts_key(job_id))
+        missing = [i for i in range(len(items)) if i not in found]
+        if missing:
+            log.warning("job %s: %d of %d items not answered within %.0f s", job_id, len(missing), len(items),
+                        timeout)
+        reason = f"not graded within score_timeout_s={timeout:g} s (queue busy or no workers)"
+        return [found.get(i) or failed(item.model_dump(), reason) for i, item in enumerate(items)]
+
+    async def _wait(self, job_id: str, total: int, deadline: float) -> dict[int, ItemResult]:
+        """Block on the job's notify list until all ``total`` results are in or ``deadline`` passes; rides
+        out a Redis restart."""
+        done = 0
+        while True:
+            try:
+                done = await self.redis.hlen(k.results_key(job_id))
+                left = deadline - time.monotonic()
+                if done >= total or left <= 0:
+                    return await self._results(job_id)
+                await self.redis.blpop([k.notify_key(job_id)], timeout=min(left, 2.0))
+            except _REDIS_DOWN as exc:
+                if time.monotonic() > deadline:
+                    log.error("job %s: Redis unreachable at the deadline: %s", job_id, exc)
+                    return {}
+                await asyncio.sleep(0.5)
+
+    async def _results(self, job_id: str) -> dict[int, ItemResult]:
+        raw = await self.redis.hgetall(k.results_key(job_id))
+        return {int(i): ItemResult.model_validate_json(r) for i, r in raw.items()}
+
+    # -- reading jobs -----------------------------------------------------------------------------------
+
+    async def get(self, job_id: str, owner: str) -> JobView:
+        with _redis_errors():
+            return await self._get(job_id, owner)
+
+    async def _get(self, job_id: str, owner: str) -> JobView:
+        record = await self.redis.hgetall(k.job_key(job_id))
+        if not record or record.get("owner") != owner or record.get("kind") != "job":
+            raise NotFound(f"no job {job_id!r}")
+        total = int(record["total"])
+        done = await self.redis.hlen(k.results_key(job_id))
+        results = None
+        if done >= total:
+            found = await self._results(job_id)
+            results = [found[i] for i in range(total)]
+        return JobView(job_id, state_of(done, total), total, done, float(record["created"]),
+                       float(record["expires"]), results)
+
+    # -- operations -------------------------------------------------------------------------------------
+
+    async def count_workers(self) -> int:
+        """Workers that sent a heartbeat recently (and forget the others)."""
+        stale = time.time() - 3 * self.settings.visibility_timeout_s
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zremrangebyscore(k.WORKERS, "-inf", stale)
+            pipe.zcard(k.WORKERS)
+            _, self.workers_alive = await pipe.execute()
+        return self.workers_alive
+
+    async def snapshot(self) -> dict[str, Any]:
+        """Counters and gauges for /metrics."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.xlen(k.STREAM)
+            pipe.xpending(k.STREAM, k.GROUP)
+            pipe.hgetall(k.STATS)
+            depth, pending, stats = await pipe.execute()
+        return {"counters": {f: int(v) for f, v in stats.items()}, "queue_depth": depth,
+                "queue_pending": pending["pending"], "workers_alive": await self.count_workers()}
+
+    async def ready(self) -> dict[str, Any]:
+        try:
+            await self.redis.ping()
+            workers = await self.count_workers()
+        except (*_REDIS_DOWN, OSError) as exc:
+            return {"redis": f"unreachable: {type(exc).__name__}", "ok": False}
+        return {"redis": "ok", "workers": workers, "ok": workers > 0}
+
+    def describe(self) -> dict[str, Any]:
+        return {"queue": "redis", "workers": self.workers_alive}
+
+    async def aclose(self) -> None:
+        if self._refresher is not None:
+            self._refresher.cancel()
+        await self.redis.aclose()
