@@ -1,6 +1,6 @@
 """Sustained load: the Redis queue (2 workers) vs the embedded queue, on the same batches, on loopback.
 
-    python bench/load.py [--duration 60] [--clients 4] [--batch 256] [--graders N] [--queue-workers 2]
+    python -m bench.load [--duration 60] [--clients 4] [--batch 256] [--graders N] [--queue-workers 2]
 
 Several clients (threads, as trainer ranks would) post /score batches of real math items back to back for
 ``--duration`` seconds against each deployment in turn, with the same total grader processes: embedded

@@ -1,6 +1,6 @@
 """Math grading throughput: a plain math-verify loop vs the service over HTTP, on the same batch.
 
-    python bench/math_throughput.py [--items 1000] [--workers 2]
+    python -m bench.math_throughput [--items 1000] [--workers 2]
 
 The batch is real data from ../shared/data: model completions of MATH problems (8 samples per problem, as
 in a GRPO group) and MATH-500 reference solutions against their own and shuffled answers. Prints items/s
