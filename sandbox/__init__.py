@@ -10,6 +10,7 @@ engine answers, else bubblewrap), and ``unsafe-local`` (no isolation: trusted co
 from __future__ import annotations
 
 import atexit
+import shutil
 import threading
 import time
 
@@ -20,7 +21,7 @@ from sandbox.limits import Limits
 from sandbox.testcases import BadTests, TestSuite, parse_tests
 
 __all__ = ["ALIASES", "LANGUAGES", "Backend", "BadTests", "Language", "Limits", "Report", "SandboxUnavailable",
-           "TestReport", "TestSuite", "Unsupported", "Verdict", "get_backend", "get_language", "judge",
+           "TestReport", "TestSuite", "Unsupported", "Verdict", "available", "get_backend", "get_language", "judge",
            "parse_tests"]
 
 _backends: dict[str, Backend] = {}
@@ -46,6 +47,24 @@ def _make(name: str) -> Backend:
                 reasons.append(str(exc))
         raise SandboxUnavailable("no sandbox available: install Docker or bubblewrap (" + "; ".join(reasons) + ")")
     raise ValueError(f"unknown sandbox backend {name!r}: docker, bwrap, auto or unsafe-local")
+
+
+def available(name: str = "auto") -> bool:
+    """Could ``name`` run a submission here? Cheap (no container starts): the Docker engine answers a ping,
+    ``bwrap`` is installed. For readiness probes; :func:`get_backend` still has the final word."""
+    if name == "unsafe-local":
+        return True
+    if name == "auto":
+        return available("docker") or available("bwrap")
+    if name == "bwrap":
+        return shutil.which("bwrap") is not None
+    if name == "docker":
+        try:
+            import docker
+            return bool(docker.from_env(timeout=2).ping())
+        except Exception:  # no SDK, no socket, no answer: all mean "not here"
+            return False
+    return False
 
 
 _failures: dict[str, tuple[float, SandboxUnavailable]] = {}

@@ -24,6 +24,10 @@ def test_healthz(service):
     assert body["status"] == "ok" and body["queue"] == "embedded" and body["workers"] == 2
 
 
+def test_readyz_says_the_sandbox_is_off(service):  # the fixture runs with REWARD_SANDBOX_BACKEND=none
+    assert httpx.get(service.url + "/readyz").json() == {"status": "ready", "sandbox": "disabled"}
+
+
 def test_openapi_serves_the_contract(service):
     spec = httpx.get(service.url + "/openapi.json").json()
     assert {"/score", "/healthz", "/get_reward"} <= set(spec["paths"])

@@ -50,6 +50,12 @@ def test_code_items_in_one_batch_fail_alone(code_service):
     assert results["slow"]["reward"] == 0.0 and results["slow"]["details"]["accuracy"]["verdict"] == "time_limit"
 
 
+def test_readyz_reports_a_working_sandbox(code_service):
+    body = httpx.get(code_service.url + "/readyz").json()
+    need(body["sandbox"] == "ok", f"no sandbox on this machine (readyz: {body})")
+    assert body["status"] == "ready"
+
+
 def test_partial_credit_is_the_passed_fraction(code_service):
     half = item("a, b = map(int, input().split())\nprint(5)")
     binary = httpx.post(code_service.url + "/score", json={"items": [half], "recipe": "accuracy"}, timeout=120)

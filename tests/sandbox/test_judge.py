@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from sandbox import BadTests, Limits, Unsupported, Verdict, get_language, judge, parse_tests
+from sandbox import BadTests, Limits, Unsupported, Verdict, available, get_language, judge, parse_tests
 from sandbox.compare import same_text, same_value
 
 PY, CPP = get_language("python"), get_language("cpp")
@@ -134,3 +134,13 @@ def test_comparison_rules():
     assert same_value([1, [2, 3]], [1, [2, 3]]) and not same_value([1, 2], [2, 1])
     assert not same_value(1, True) and not same_value("1", 1) and same_value(1.0, 1)
     assert same_value({"a": 0.1 + 0.2}, {"a": 0.3}, tolerance=1e-9)
+
+
+def test_available_says_yes_for_a_backend_that_runs(backend):
+    assert available(backend.name) and available("auto")
+
+
+def test_available_says_no_without_the_tools(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    assert not available("bwrap") and not available("docker") and not available("nope")
