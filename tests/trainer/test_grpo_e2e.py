@@ -1,0 +1,80 @@
+"""End to end on CPU: the reward service on loopback, the tiny model, TRL's GRPOTrainer, seeded."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+
+import pytest
+from transformers import TrainerCallback
+
+from tests.trainer.conftest import scored_counts, tiny_config
+from trainer.callbacks import read_metrics
+from trainer.grpo import build_trainer, close_scorer
+
+pytestmark = pytest.mark.slow
+
+
+def train(cfg, callbacks=()):
+    trainer, scorer = build_trainer(cfg, callbacks=callbacks)
+    try:
+        trainer.train()
+    finally:
+        close_scorer(trainer, scorer)
+    return trainer, scorer
+
+
+def test_grpo_learns_from_service_rewards_over_http(fresh_service, tmp_path):
+    steps = 200
+    trainer, scorer = train(tiny_config(tmp_path / "run", fresh_service.url, steps=steps))
+    rows = read_metrics(tmp_path / "run")
+    rewards = [r["reward"] for r in rows]
+    assert len(rewards) == steps
+    first, last = sum(rewards[:30]) / 30, sum(rewards[-30:]) / 30
+    assert last > first + 0.4, (first, last)
+
+    # Every reward came from the service: one POST /score per step, every completion graded there, and
+    # each step's logged reward is the mean of what the service answered for it.
+    completions = steps * 8
+    assert (scorer.requests, scorer.scored, scorer.unscored) == (steps, completions, 0)
+    assert scored_counts(fresh_service.url) == (steps, completions)
+    for row, call in zip(rows, scorer.history, strict=True):
+        assert row["reward"] == pytest.approx(sum(call["rewards"]) / len(call["rewards"]), abs=1e-5)
+    # Our metrics sit beside TRL's: component means, unscored fraction, wait time, reflection rate.
+    assert {"service/tag_count", "service/format", "service/unscored_frac", "service/wait_s",
+            "reflection_rate", "completions/mean_length"} <= set(rows[-1])
+    assert rows[-1]["service/tag_count"] == pytest.approx(rows[-1]["reward"], abs=1e-5)
+
+
+class StopServiceAt(TrainerCallback):
+    """Kills the service process after ``step``: an outage in the middle of a run."""
+
+    def __init__(self, service, step: int) -> None:
+        self.service, self.step = service, step
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step == self.step:
+            self.service.stop()
+
+
+def test_service_outage_gives_none_rewards_and_one_clear_log_line(fresh_service, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG, logger="trainer.rewards")
+    cfg = tiny_config(tmp_path / "run", fresh_service.url, steps=12)
+    trainer, scorer = train(cfg, callbacks=[StopServiceAt(fresh_service, 5)])
+
+    assert trainer.state.global_step == 12  # no crash: the run went on
+    calls = scorer.history
+    assert all(c["error"] is None for c in calls[:5])
+    assert all(c["error"] is not None and c["rewards"] == [None] * 8 for c in calls[5:])  # None, never 0
+    assert (scorer.scored, scorer.unscored, scorer.failed_requests) == (5 * 8, 7 * 8, 7)
+
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    steps = [r for r in rows if "service/unscored_frac" in r]
+    assert [r["service/unscored_frac"] for r in steps] == [0.0] * 5 + [1.0] * 7
+    assert all(r["reward"] is None or math.isnan(r["reward"]) for r in steps[5:])  # NaN written as null
+
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR and r.name == "trainer.rewards"]
+    assert len(errors) == 1
+    assert "REWARD SERVICE UNAVAILABLE" in errors[0].getMessage()
+    assert "None" in errors[0].getMessage()

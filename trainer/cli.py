@@ -1,0 +1,87 @@
+"""``python -m trainer`` (console script ``r1-trainer``): grpo, sft, sample, plot, generate.
+
+Every training command takes ``--config run.yaml`` (see :mod:`trainer.config`) and any number of
+``--set key.path=value`` overrides, e.g. ``--set training.max_steps=10 --set service.url=http://gpu-box:8000``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from trainer.config import RunConfig, load_config
+
+
+def _config(args: argparse.Namespace) -> RunConfig:
+    return load_config(args.config, args.set)
+
+
+def cmd_grpo(args: argparse.Namespace) -> int:
+    from trainer.grpo import run_grpo
+    return run_grpo(_config(args))
+
+
+def cmd_sft(args: argparse.Namespace) -> int:
+    from trainer.sft import run_sft
+    return run_sft(_config(args))
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from trainer.sample import run_sample
+    stats = run_sample(_config(args))
+    return 0 if stats.completions else 1
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from trainer.plot import plot_run
+    print(f"wrote {plot_run(args.run_dir, args.out)}")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from trainer import generators
+    from trainer.data import write_jsonl
+    if args.kind == "leetcode":
+        rows = generators.leetcode()
+    else:
+        rows = list(generators.GENERATORS[args.kind](args.n, seed=args.seed))
+    print(f"wrote {write_jsonl(args.out, rows)} {args.kind} rows to {args.out}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="r1-trainer", description=__doc__.splitlines()[0])
+    p.add_argument("--log-level", default="INFO")
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, func, help_ in (("grpo", cmd_grpo, "GRPO (TRL) with rewards from the reward service"),
+                              ("sft", cmd_sft, "SFT (TRL) on prompt/completion or messages JSONL"),
+                              ("sample", cmd_sample, "rejection sampling graded by the service -> SFT JSONL")):
+        cmd = sub.add_parser(name, help=help_)
+        cmd.add_argument("--config", required=True, help="run YAML (see trainer/configs/)")
+        cmd.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                         help="override a config key, e.g. training.max_steps=10 (repeatable)")
+        cmd.set_defaults(func=func)
+    plot = sub.add_parser("plot", help="PNG of reward, components, length and reflection rate of a run")
+    plot.add_argument("run_dir")
+    plot.add_argument("--out", default=None, help="PNG path (default RUN_DIR/curves.png)")
+    plot.set_defaults(func=cmd_plot)
+    gen = sub.add_parser("generate", help="write a shipped data set as JSONL")
+    gen.add_argument("kind", choices=["countdown", "arithmetic", "leetcode"])
+    gen.add_argument("--n", type=int, default=1000)
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--out", required=True)
+    gen.set_defaults(func=cmd_generate)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError, KeyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,73 @@
+"""``grpo``: TRL's GRPOTrainer with its rewards from the reward service.
+
+Reads top to bottom: model and tokenizer, data, the reward scorer, TRL's config, the trainer. GPU switches
+are TRL's own ``training`` fields (``bf16``, ``use_vllm`` with ``vllm_mode: colocate|server``, ...), LoRA is
+the ``lora`` section, and multi-GPU is ``accelerate launch -m trainer grpo --config ...``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from reward_service.client import RewardClient, RewardServiceError
+from trainer.callbacks import MetricsFileCallback
+from trainer.config import RunConfig, training_fields
+from trainer.models import model_and_data
+from trainer.rewards import ServiceScorer, reward_func
+
+logger = logging.getLogger("trainer.grpo")
+
+# -- preflight --------------------------------------------------------------------------------------------
+
+def check_service(cfg: RunConfig) -> None:
+    """Fail fast, before loading anything heavy, when the service is not there."""
+    try:
+        with RewardClient(cfg.service.url, api_key=cfg.service.resolved_api_key(), timeout=10, retries=2,
+                          backoff=0.5) as client:
+            health = client.health()
+    except RewardServiceError as exc:
+        raise SystemExit(f"reward service at {cfg.service.url} is not reachable: {exc}") from exc
+    logger.info("reward service at %s: %s", cfg.service.url, health)
+
+
+# -- the trainer -----------------------------------------------------------------------------------------
+
+def grpo_config(cfg: RunConfig) -> Any:
+    from trl import GRPOConfig
+    return GRPOConfig(**training_fields(cfg))
+
+
+def build_trainer(cfg: RunConfig, *, scorer: ServiceScorer | None = None,
+                  callbacks: Sequence[Any] = ()) -> tuple[Any, ServiceScorer]:
+    """The GRPOTrainer of a run and the scorer its reward function uses (pass one to inject a client)."""
+    from trl import GRPOTrainer
+    model, tokenizer, dataset = model_and_data(cfg)
+    scorer = scorer or ServiceScorer.from_config(cfg.service, default_task=cfg.data.task)
+    trainer = GRPOTrainer(
+        model=model, reward_funcs=[reward_func(scorer)], args=grpo_config(cfg), train_dataset=dataset,
+        processing_class=tokenizer, peft_config=cfg.lora.to_peft() if cfg.lora else None,
+        callbacks=[MetricsFileCallback(cfg.run_dir), *callbacks])
+    return trainer, scorer
+
+
+def close_scorer(trainer: Any, scorer: ServiceScorer) -> None:
+    """Close the async client on the loop that used it (TRL's reward loop)."""
+    loop = getattr(trainer, "async_loop", None)
+    if loop is not None and loop.is_running():
+        asyncio.run_coroutine_threadsafe(scorer.aclose(), loop).result(timeout=10)
+
+
+def run_grpo(cfg: RunConfig) -> int:
+    check_service(cfg)
+    trainer, scorer = build_trainer(cfg)
+    try:
+        trainer.train()
+    finally:
+        close_scorer(trainer, scorer)
+    trainer.save_model(cfg.output_dir)
+    print(f"done: {scorer.requests} scoring requests, {scorer.scored} completions scored, {scorer.unscored} "
+          f"left None ({scorer.failed_requests} failed requests); model and metrics.jsonl in {cfg.output_dir}")
+    return 0

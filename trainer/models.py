@@ -1,0 +1,48 @@
+"""Model, tokenizer and prepared data of a run, shared by ``grpo``, ``sft`` and ``sample``.
+
+``model: tiny`` builds a tiny random ``Qwen2ForCausalLM`` whose word-level vocabulary covers the texts the
+run will see (tests and CPU demos, no downloads); anything else is a hub name or a local path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from trainer.config import RunConfig
+from trainer.data import prepare
+
+
+def load_tokenizer(model: str) -> Any:
+    from transformers import AutoTokenizer
+    tokenizer = AutoTokenizer.from_pretrained(model)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def tiny_for(cfg: RunConfig, texts: Sequence[str]) -> tuple[Any, Any]:
+    """(model, tokenizer) of a tiny random model whose vocabulary covers ``texts``."""
+    from trainer.tiny import build_model, build_tokenizer
+    tokenizer = build_tokenizer(texts)
+    return build_model(tokenizer, **cfg.tiny), tokenizer
+
+
+def model_and_data(cfg: RunConfig) -> tuple[Any, Any, Any]:
+    """(model or model name, tokenizer, prepared dataset) for ``grpo`` and ``sample``."""
+    if cfg.model != "tiny":
+        tokenizer = load_tokenizer(cfg.model)
+        return cfg.model, tokenizer, prepare(cfg.data, tokenizer)
+    from trainer.tiny import build_tokenizer
+    dataset = prepare(cfg.data, build_tokenizer([]))  # the tiny chat template needs no vocabulary
+    answers = [a for a in (dataset["answer"] if "answer" in dataset.column_names else []) if a]
+    model, tokenizer = tiny_for(cfg, [*dataset["prompt"], *answers])
+    return model, tokenizer, dataset
+
+
+def load_causal_lm(name_or_model: Any) -> Any:
+    """A model object (``sample`` needs one; TRL trainers also take the name)."""
+    if not isinstance(name_or_model, str):
+        return name_or_model
+    from transformers import AutoModelForCausalLM
+    return AutoModelForCausalLM.from_pretrained(name_or_model, dtype="auto")
