@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import json
 import operator
+import re
 from collections import Counter
 from fractions import Fraction
 from typing import Any
@@ -27,6 +28,7 @@ MAX_EXPRESSION_CHARS = 300   # longer regions are not an equation of a handful o
 TOLERANCE = 1e-5             # TinyZero's comparison; exact fractions make it moot for integer targets
 
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+_NUMBER = re.compile(r"-?\d{1,30}(?:\.\d{1,30})?")
 _SYMBOLS = str.maketrans({"×": "*", "·": "*", "÷": "/", "\u2212": "-"})
 
 
@@ -77,11 +79,9 @@ def _expression(region: str, target: Fraction) -> str | None:
     if len(sides) != 2:
         return None
     for expr, other in (sides, sides[::-1]):
-        try:
-            if Fraction(other) == target:
-                return expr
-        except (ValueError, ZeroDivisionError):
-            continue
+        # A plain number only: Fraction("1e999999999") would build a billion-digit integer.
+        if _NUMBER.fullmatch(other) and Fraction(other) == target:
+            return expr
     return None
 
 
