@@ -83,26 +83,3 @@ def split_completion(text: str, prefilled_think: bool = False) -> Split:
     if close >= 0:
         return Split(reasoning, tail, "after_think")
     return Split(reasoning, tail, "whole")
-
-
-def last_boxed(text: str) -> str | None:
-    """Content of the last ``\\boxed{...}`` (or ``\\fbox{...}``), braces balanced; ``\\boxed 5`` gives "5".
-    None when absent or unbalanced."""
-    idx = max(text.rfind("\\boxed"), text.rfind("\\fbox"))
-    if idx < 0:
-        return None
-    i = idx + (6 if text.startswith("\\boxed", idx) else 5)
-    while i < len(text) and text[i] == " ":
-        i += 1
-    if i >= len(text) or text[i] != "{":
-        token = text[i:].split(maxsplit=1)
-        return token[0].rstrip(".,;$") if token and i > idx + 5 else None
-    depth = 0
-    for j in range(i, len(text)):
-        if text[j] == "{":
-            depth += 1
-        elif text[j] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[i + 1:j]
-    return None

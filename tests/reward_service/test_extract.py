@@ -1,6 +1,6 @@
+from reward_service.grading.answer_span import last_boxed
 from reward_service.grading.extract import (
     completion_text,
-    last_boxed,
     prompt_prefills_think,
     split_completion,
 )

@@ -1,4 +1,8 @@
-"""The math grader on our own corpus (tests/reward_service/data/math_cases.jsonl) and on its edge cases."""
+"""The math grader on our own corpus (tests/reward_service/data/math_cases.jsonl) and on its edge cases.
+
+Each case is an ``answer`` (graded here boxed, and in every other form by test_math_metamorphic.py) or a whole
+``region`` (prose, several boxes or spans: which span is the answer).
+"""
 
 from __future__ import annotations
 
@@ -25,15 +29,17 @@ def _param(case: dict) -> object:
 
 def test_corpus_is_large_balanced_and_named_uniquely():
     expected = [c["expected"] for c in CASES]
-    assert len(CASES) >= 150
-    assert expected.count(True) >= 60 and expected.count(False) >= 30 and expected.count("invalid") >= 3
+    assert len(CASES) >= 400
+    assert expected.count(True) >= 150 and expected.count(False) >= 100 and expected.count("invalid") >= 5
     assert len({c["note"] for c in CASES}) == len(CASES)
     assert sum("xfail_reason" in c for c in CASES) <= 3
+    assert all(("answer" in c) != ("region" in c) for c in CASES)
+    assert sum("region" in c for c in CASES) >= 50  # prose, statements, several spans or boxes
 
 
 @pytest.mark.parametrize("case", [_param(c) for c in CASES])
 def test_corpus_case(case):
-    verdict = grade_math(case["region"], case["reference"])
+    verdict = grade_math(case.get("region", f"\\boxed{{{case.get('answer')}}}"), case["reference"])
     if case["expected"] == "invalid":
         assert verdict.status is Status.invalid and verdict.score is None and verdict.reason
     else:
@@ -74,15 +80,23 @@ def test_options_are_frozen_and_hashable():
         MathOptions().strict = False  # type: ignore[misc]
 
 
-def test_details_say_what_was_extracted_and_why():
+def test_details_say_what_was_graded_and_where_it_came_from():
     right = grade_math("so \\boxed{7}", "7")
-    assert right.details == {"extracted": "7", "reference": "7", "matched": True} and right.reason is None
+    assert right.details == {"extracted": "7", "source": "boxed", "reference": "7", "matched": True}
+    assert right.reason is None
+    for region, span, source in [("We get $2$ and then $x \\le 5$.", "x \\le 5", "math_span"),
+                                 ("4\\sqrt{2}", "4\\sqrt{2}", "bare"),
+                                 ("We have $a=3$, so the answer is 7.", "7", "statement"),
+                                 ("Counting again, she has 18 eggs", "18", "prose")]:
+        verdict = grade_math(region, "4")
+        assert (verdict.details["extracted"], verdict.details["source"], verdict.score) == (span, source, 0.0)
     wrong = grade_math("\\boxed{8}", "7")
     assert wrong.reason == "not equivalent" and wrong.details["extracted"] == "8"
     none = grade_math("no idea at all, sorry", "7")
     assert none.score == 0.0 and none.reason == "no answer found" and none.details["extracted"] is None
     garbled = grade_math("\\boxed{\\frac{1}{}}", "7")
     assert garbled.score == 0.0 and garbled.reason == "unparseable answer" and garbled.details["matched"] is False
+    assert garbled.details["extracted"] == "\\frac{1}{}"
 
 
 def test_unparseable_reference_is_invalid_not_zero():
@@ -99,14 +113,14 @@ def test_grades_off_the_main_thread():
     assert out and out[0].score == 1.0
 
 
-def test_a_comparison_that_raises_is_said_so(monkeypatch):
+def test_a_comparison_that_crashes_is_an_error_not_a_zero(monkeypatch):
     def broken(*args, **kwargs):
         raise TypeError("cannot compare")
 
     monkeypatch.setattr(math_verify, "verify", broken)
-    verdict = grade_math("\\boxed{5}", "5")
-    assert verdict.score == 0.0 and "comparison failed: TypeError" in verdict.reason
-    assert verdict.details["comparison_error"] == "TypeError: cannot compare"
+    verdict = grade_math("\\boxed{5}", "6")
+    assert verdict.status is Status.error and verdict.score is None
+    assert verdict.reason == "comparison failed: TypeError: cannot compare" and verdict.details["extracted"] == "5"
 
 
 def test_running_out_of_resources_is_no_verdict(monkeypatch):
@@ -120,10 +134,10 @@ def test_running_out_of_resources_is_no_verdict(monkeypatch):
 
 def test_a_group_parses_its_shared_reference_once():
     reference = "\\frac{17}{19}"
-    before = math_grader._parse_reference.cache_info()
+    before = math_grader._reference.cache_info()
     for answer in ("\\boxed{\\frac{17}{19}}", "\\boxed{1}", "\\boxed{0.894737}", "\\boxed{\\frac{34}{38}}"):
         grade_math(answer, reference)
-    after = math_grader._parse_reference.cache_info()
+    after = math_grader._reference.cache_info()
     assert after.misses - before.misses == 1 and after.hits - before.hits == 3
 
 

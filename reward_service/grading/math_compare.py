@@ -1,0 +1,156 @@
+"""Comparing two parsed answers: math-verify's ``verify``, corrected where it is wrong.
+
+Its parse gives ``[expression, normalised string]``; two answers are equal when their expressions are
+(with the corrections below) or, failing a parse on one side, their normalised strings are identical.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["equal"]
+
+# Corrections of math-verify's numeric comparison (see _numeric_override).
+_CHOP_HIDES = 1e-10   # absolute differences below this may have been chopped to zero
+_EXACT_GAP = 1e-30    # exact numbers that differ by more than this, relatively, are not equal
+_FLOAT_GAP = 1e-3     # a decimal answer must also agree to 3 significant digits, at any magnitude
+_FLOAT_NOISE = 1e-12  # a decimal this close, relatively, to the other number is equal (binary rounding)
+
+
+def _numeric_override(a: Any, b: Any, same: bool, options: Any) -> bool:
+    """math-verify's verdict ``same`` on two parsed answers, corrected where it is wrong about numbers.
+
+    It calls two numbers equal when chop (exact numbers) or rounding to ``float_rounding`` places
+    (decimals) hides their difference: vetoed while they still differ in relative terms. It calls a decimal
+    unequal to an exact number that it equals up to binary rounding (``6.02\\times 10^{23}`` vs
+    ``602000000000000000000000``, compared as a float against an integer): accepted.
+    """
+    from sympy import Expr, Float
+    if not (isinstance(a, Expr) and isinstance(b, Expr)) or a.free_symbols or b.free_symbols:
+        return same
+    decimal = a.has(Float) or b.has(Float)
+    if not (same or decimal):
+        return same
+    va, vb = a.evalf(50), b.evalf(50)
+    if not (va.is_number and vb.is_number and va.is_finite and vb.is_finite):
+        return same
+    diff, scale = abs(va - vb), max(abs(va), abs(vb))
+    if not (diff.is_Number and scale.is_Number):
+        return same
+    if not same:
+        return bool(diff <= _FLOAT_NOISE * scale)
+    if decimal:
+        return not (diff < 10.0 ** -options.float_rounding and diff > _FLOAT_GAP * scale)
+    return not (diff < _CHOP_HIDES and diff > _EXACT_GAP * scale)
+
+
+def _states_a_condition(pred: Any, gold: Any) -> bool:
+    """``5x - 7y + 11z + 4 = 0`` against a number: an equation in unknowns set to zero is a condition (a
+    plane, a polynomial's roots), not the value 0, although math-verify compares its right side."""
+    from math_verify.grader import is_assignment_relation, is_equation, is_relation, take_last_relation
+    if not is_equation(pred) or is_assignment_relation(pred) or is_relation(gold):
+        return False
+    last = take_last_relation(pred)
+    return last.rhs == 0 and bool(last.lhs.free_symbols)
+
+
+def _with_imaginary_unit(gold: Any, pred: Any) -> tuple[Any, Any] | None:
+    """Both sides with the variable ``i`` read as the imaginary unit, when one of them is a complex number
+    (``1+2i``, ``i(2-i)``, ``i^2``): no other unknowns on either side. None when that does not apply.
+
+    math-verify reads ``i`` as the unit only when ``\\bi\\b`` appears in the LaTeX, so ``1+2i`` keeps a
+    variable ``i`` while ``i(2-i)`` gets the unit, and the two never compare equal.
+    """
+    from sympy import Basic, Expr, I, Symbol
+    if not (isinstance(gold, Basic) and isinstance(pred, Basic)):
+        return None
+    symbols = gold.free_symbols | pred.free_symbols
+    names = {s.name for s in symbols if isinstance(s, Symbol)}
+    if names != {"i"} and not (not names and (gold.has(I) or pred.has(I))):
+        return None
+    unit = {s: I for s in symbols if isinstance(s, Symbol) and s.name == "i"}
+    return tuple(e.expand(complex=True) if isinstance(e, Expr) else e  # type: ignore[return-value]
+                 for e in (gold.subs(unit), pred.subs(unit)))
+
+
+def _solution_set(expr: Any, symbol: Any) -> Any:
+    """The real solution set of a condition on ``symbol``: a relation, their And/Or, or a list of them
+    (``x < -1, x > 3``); a set stays itself; None for anything else."""
+    from sympy import And, FiniteSet, Or, Set, Union
+    from sympy.core.relational import Relational
+    if isinstance(expr, FiniteSet) and expr.args and all(isinstance(a, Relational) for a in expr.args):
+        return Union(*(_solution_set(a, symbol) for a in expr.args))
+    if isinstance(expr, (Relational, And, Or)) and expr.free_symbols == {symbol}:
+        return expr.as_set()
+    return expr if isinstance(expr, Set) and not expr.free_symbols else None
+
+
+def _is_condition(expr: Any) -> bool:
+    from sympy import And, FiniteSet, Or
+    from sympy.core.relational import Relational
+    if isinstance(expr, FiniteSet):
+        return bool(expr.args) and all(isinstance(a, Relational) for a in expr.args)
+    return isinstance(expr, (Relational, And, Or))
+
+
+def _same_solutions(gold: Any, pred: Any) -> bool:
+    """Two conditions on one real unknown with the same solutions (``2x \\le 10`` and ``x \\le 5``,
+    ``|x| < 2`` and ``-2 < x < 2``), or a condition and the set it describes. math-verify compares
+    relations term by term, so it misses a scaled or rearranged inequality."""
+    from sympy import Basic, Dummy
+    if not (isinstance(gold, Basic) and isinstance(pred, Basic)) or not (_is_condition(gold) or _is_condition(pred)):
+        return False
+    symbols = gold.free_symbols | pred.free_symbols
+    if len(symbols) != 1:
+        return False
+    real = Dummy("x", real=True)
+    original = next(iter(symbols))
+    try:
+        sets = [_solution_set(e.subs(original, real), real) for e in (gold, pred)]
+        return None not in sets and bool(sets[0] == sets[1])
+    except Exception:  # sympy cannot solve it: no second chance, math-verify's verdict stands
+        return False
+
+
+def _set_against_sequence(gold: Any, pred: Any, strings: tuple[str, str]) -> bool:
+    """A set written with braces against an ordered pair or interval (or the other way round): never equal,
+    although math-verify compares ``\\{2,1\\}`` and ``(1,2)`` element by element."""
+    from sympy import FiniteSet, Interval, Tuple
+    for a, b, text in ((gold, pred, strings[0]), (pred, gold, strings[1])):
+        if isinstance(a, FiniteSet) and "\\{" in text and isinstance(b, (Interval, Tuple)):
+            return True
+    return False
+
+
+def _verify(gold: Any, pred: Any, options: Any) -> bool:
+    from math_verify import verify
+    return verify([gold], [pred], float_rounding=options.float_rounding,
+                  numeric_precision=options.numeric_precision, strict=options.strict,
+                  allow_set_relation_comp=True,  # x<3 vs (-\infty,3): compare as sets
+                  timeout_seconds=None, raise_on_error=True)
+
+
+def equal(gold: tuple[Any, ...] | list[Any], pred: list[Any], options: Any) -> tuple[bool, str | None]:
+    """Whether the answer equals the reference; and why the comparison of the expressions crashed, if it
+    did and nothing matched (a failure of sympy on two well-formed expressions, not a verdict)."""
+    error = None
+    expressions = [(g, p) for g in gold[:1] for p in pred[:1]]
+    strings = (str(gold[1]) if len(gold) > 1 else "", str(pred[1]) if len(pred) > 1 else "")
+    for g, p in expressions:
+        if _states_a_condition(p, g) or _set_against_sequence(g, p, strings):
+            return False, None
+        try:
+            if _numeric_override(g, p, _verify(g, p, options), options):
+                return True, None
+            unit = _with_imaginary_unit(g, p)
+            if unit is not None and _verify(*unit, options):
+                return True, None
+            if _same_solutions(g, p):
+                return True, None
+        except (MemoryError, RecursionError):
+            raise  # out of resources is no verdict on the answer: the caller reports an error
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {str(exc)[:100]}"
+    if len(gold) > 1 and len(pred) > 1 and str(gold[1]).strip() and str(gold[1]).strip() == str(pred[1]).strip():
+        return True, None  # the same normalised LaTeX
+    return False, error

@@ -1,0 +1,177 @@
+"""Rewrites of answer forms that math-verify misreads, applied to one whole answer span before parsing.
+
+Each rewrite keeps the meaning and only changes the notation; each has a test in
+tests/reward_service/test_math_forms.py. Where math-verify itself reads the form wrongly the upstream
+behaviour is named.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+__all__ = ["clean", "clock_seconds", "expand_plus_minus", "plain_number", "rewrite", "strip_units"]
+
+_SYMBOLS = str.maketrans({"−": "-", "×": "\\times ", "÷": "\\div ", "·": "\\cdot ", "≤": "\\le ", "≥": "\\ge ",
+                          "≠": "\\ne ", "∞": "\\infty ", "π": "\\pi ", "°": "^\\circ ", "²": "^2", "³": "^3",
+                          "∅": "\\emptyset "})
+_SQRT_SIGN = re.compile(r"√\s*(\d+|\{[^{}]*\}|\([^()]*\)|[A-Za-z])")
+_OUTER = re.compile(r"^(?:\$\$(.*)\$\$|\$(.*)\$|\\\((.*)\\\)|\\\[(.*)\\\])$", re.DOTALL)
+_SPACING = re.compile(r"(?<!\\)\\[,;:> ]|\\q?quad|~")                  # LaTeX spaces (not the row break \\)
+_DIGIT_SPACE = re.compile(r"(?<=\d)\s*(?:\\[,;: ]|~|\\!|\{,\s*\}|,\\!)\s*(?=\d{3}(?!\d))")  # 10\,000, 10{,}000
+_BOLD = re.compile(r"^\*\*(.*)\*\*$", re.DOTALL)
+_CONNECTIVE = re.compile(r"\s*,?\s*(?:\\text\{\s*(?:and|or)\s*\}|(?<![A-Za-z\\])(?:and|or)(?![A-Za-z]))\s*")
+_SPACE_THOUSANDS = re.compile(r"(?<![\d.])\d{1,3}(?: \d{3})+(?![\d.])")           # 1 000 000
+_SCI_E = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*[eE]\s*([+-]?\d+)$")               # 1.5e-7
+_REPEATING = re.compile(r"(?<![\d.])(\d*)\.(\d*)\\overline\{(\d+)\}")            # 0.1\overline{6}
+_STRAY_STOP = re.compile(r"(?<=\d)\.(?!\d|\\overline)")                                   # \boxed{3.}, -1./3
+_TEXT_NUMBER = re.compile(r"\\(?:text|textbf|mathrm|mathbf)\{\s*\(?\s*([+-]?\d[\d.,]*)\s*\)?\s*\}")
+_UPRIGHT = re.compile(r"\\(?:mathrm|text|textrm|operatorname|mathit)\{\s*([ei])\s*\}")  # \mathrm{e}, \text{i}
+_FRAC = r"\\[dt]?frac\s*(?:\{\s*(\d+)\s*\}|(\d))\s*(?:\{\s*(\d+)\s*\}|(\d))"
+_MIXED_LATEX = re.compile(rf"(?<![\d.}}^_\w])(\d+)\s*{_FRAC}")                   # 1\frac{1}{2}
+_MIXED_PLAIN = re.compile(r"(?<![\d./^_\w])(\d+)\s+(\d+)\s*/\s*(\d+)(?![\d/])")  # 1 1/2
+_TRIG = r"\\(?:sin|cos|tan|cot|sec|csc)(?:\^\s*\{?-?\d+\}?)?"
+_DEGREES = r"(\d+(?:\.\d+)?)\s*\^\s*\{?\s*\\circ\s*\}?"
+_TRIG_DEGREES = re.compile(
+    rf"({_TRIG})\s*(?:\\left\s*)?(?:\(\s*{_DEGREES}\s*(?:\\right\s*)?\)|\{{\s*{_DEGREES}\s*\}}|{_DEGREES})")
+_SET_BUILDER = re.compile(r"^(?:\\left)?\\\{\s*[A-Za-z]\s*(?:\\in\s*\\mathbb\{R\}\s*)?(?:\\mid|\||:)\s*(.+?)\s*"
+                          r"(?:\\right)?\\\}$")
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(?:\\text\{\s*)?(?:([ap])\.?\s*m\.?)?\s*\}?$", re.I)
+_PLAIN_NUMBER = re.compile(r"^([+-]?)(?:\\?\$)?(\d{1,3}(?:,\d{3})+|\d+)?(\.\d+)?$")
+# Units after a number: \text{...}, or a word set off by a space (3+ letters, or a 2-letter unit: "5 xy" is
+# a product, "5 cm" a length). In prose also a unit letter ("79 g", "1,000.99m²"); x, n, k... stay variables.
+_POWER = r"(?:\s*\^\s*\{?\d\}?|[²³])?(?:\s*/\s*[^\W\d_]+)?"
+_TEXT_UNIT = rf"\s*(?:\\[,;:]|~)?\s*\\(?:text|mbox|mathrm|textrm)\s*\{{[^{{}}]*\}}{_POWER}"
+_WORD_UNIT = rf"(?:\s+|\s*(?:\\[,;:]|~)\s*)(?:[^\W\d_]{{3,}}|(?i:cm|mm|km|kg|mg|ml|ft|yd|mi|oz|lb|hr|in)){_POWER}"
+_WRITTEN_UNITS = re.compile(rf"(?:{_TEXT_UNIT}|{_WORD_UNIT})+\s*$")
+_PROSE_UNITS = re.compile(rf"(?:{_TEXT_UNIT}|{_WORD_UNIT}|\s*(?:[^\W\d_]{{3,}}|[mgshlLKNJWV]){_POWER})+\s*$")
+_NUMBER_LIKE = re.compile(r"^[-+]?(?:\\?\$)?[\d.,\s]*\d(?:[\d.,\s]|\\[dt]?frac|\\sqrt|[{}/^()+*-]|\\cdot)*$")
+
+
+def clean(text: str) -> str:
+    """Notation-only cleanup of a whole answer: outer math delimiters, Unicode symbols, LaTeX spacing,
+    trailing backslashes and full stops (``5\\``, ``5.``, ``10\\,000``, ``10{,}000``)."""
+    text = text.strip()
+    m = _BOLD.match(text)
+    if m:
+        text = m.group(1).strip()
+    text = text.replace("\\$", "")  # an escaped dollar is a currency sign
+    if text.count("$") == 1:  # a currency sign or a stray delimiter left by the writer: "0.3333$"
+        text = text.replace("$", "")
+    elif text.startswith("$") and text.endswith("$") and text.count("$") > 2 and "$$" not in text:
+        text = text.replace("$", "")  # "$21,16$ or $11$": several spans joined into one answer
+    m = _OUTER.match(text)
+    if m:
+        text = next(g for g in m.groups() if g is not None).strip()
+    text = _SQRT_SIGN.sub(r"\\sqrt{\1}", text).translate(_SYMBOLS)
+    text = _DIGIT_SPACE.sub("", text).replace("\\!", "")
+    text = _SPACE_THOUSANDS.sub(lambda g: g.group(0).replace(" ", ""), text)
+    text = re.sub(r"[ \t]{2,}", " ", _SPACING.sub(" ", text))
+    if not (text.endswith("\\\\") and "\\begin" in text):  # a matrix may end on its row break
+        text = text.rstrip("\\ \t\n")
+    text = text.rstrip(".").strip()
+    return _STRAY_STOP.sub("", text)
+
+
+def _repeating_to_fraction(m: re.Match[str]) -> str:
+    whole, fixed, period = m.group(1) or "0", m.group(2), m.group(3)
+    value = int(whole) + Fraction(int(fixed or "0"), 10 ** len(fixed))
+    value += Fraction(int(period), (10 ** len(period) - 1) * 10 ** len(fixed))
+    return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
+
+
+def _mixed(whole: str, num: str, den: str, original: str) -> str:
+    """``1\\frac{1}{2}`` and ``1 1/2`` are the mixed number 3/2; an improper "fraction part" is not one."""
+    if int(num) >= int(den) or int(den) == 0:
+        return original
+    return f"({whole}+\\frac{{{num}}}{{{den}}})"
+
+
+def _trig_degrees(m: re.Match[str]) -> str:
+    degrees = next(g for g in m.groups()[1:] if g is not None)
+    return f"{m.group(1)}\\left({degrees}\\cdot\\frac{{\\pi}}{{180}}\\right)"
+
+
+def rewrite(text: str) -> str:
+    """Rewrites of forms math-verify misreads (run after :func:`clean`):
+
+    * ``1.5e-7`` (read as ``e - 7``) → ``1.5\\times 10^{-7}``;
+    * ``0.\\overline{3}`` → ``\\frac{1}{3}``; ``\\textbf{(073)}`` (AoPS) → ``073``;
+    * mixed numbers: ``1\\frac{1}{2}``, ``1 1/2`` → ``(1+\\frac{1}{2})`` (math-verify reads the plain form as 1);
+    * degrees inside trigonometric functions: ``\\sin 45^\\circ`` → ``\\sin(45\\cdot\\frac{\\pi}{180})``
+      (math-verify drops ``^\\circ`` and takes radians);
+    * ``\\mathrm{e}`` and ``\\text{i}`` → ``e`` and ``i`` (read as the text "e", not Euler's number).
+    """
+    m = _SCI_E.match(text)
+    if m:
+        text = f"{m.group(1)}\\times 10^{{{int(m.group(2))}}}"
+    text = _TEXT_NUMBER.sub(r"\1", text)
+    text = _REPEATING.sub(_repeating_to_fraction, text)
+    text = _MIXED_LATEX.sub(lambda g: _mixed(g.group(1), g.group(2) or g.group(3), g.group(4) or g.group(5),
+                                             g.group(0)), text)
+    text = _MIXED_PLAIN.sub(lambda g: _mixed(g.group(1), g.group(2), g.group(3), g.group(0)), text)
+    text = _TRIG_DEGREES.sub(_trig_degrees, text)
+    text = _UPRIGHT.sub(r"\1", text).replace("\\varnothing", "\\emptyset")
+    m = _SET_BUILDER.match(text)
+    if m:  # \{x \mid x > 2\}: the set of the condition, compared as that condition
+        text = m.group(1)
+    parts = _CONNECTIVE.split(text)
+    if len(parts) > 1 and all(p.strip() for p in parts):
+        # "1 \text{ and } 2" is the list 1, 2; "p=5,q=2 and p=7,q=2" is two tuples
+        tuples = all("," in p and "=" in p for p in parts)
+        text = ("; " if tuples else ", ").join(p.strip() for p in parts)
+    return text
+
+
+def expand_plus_minus(text: str) -> str | None:
+    """``x = \\frac{-1 \\pm \\sqrt{13}}{4}`` → both values, as a list; None when no item of the list holds
+    exactly one ``\\pm``. math-verify reads ``\\pm`` only in front of a number (``\\pm 2``)."""
+    items, depth, start = [], 0, 0
+    for k, c in enumerate(text):
+        if c in "{([":
+            depth += 1
+        elif c in "})]":
+            depth -= 1
+        elif c == "," and depth == 0:
+            items.append(text[start:k])
+            start = k + 1
+    items.append(text[start:])
+    if not any(i.count("\\pm") == 1 for i in items):
+        return None
+    out = []
+    for item in items:
+        out += [item.replace("\\pm", "+"), item.replace("\\pm", "-")] if item.count("\\pm") == 1 else [item]
+    return ", ".join(i.strip() for i in out)
+
+
+def strip_units(text: str, prose: bool = False) -> str:
+    """``10 weeks``, ``10 \\text{ cm}^2``, ``25 km/h`` → the value, for a reference that is a constant. Only
+    a value followed by units loses them; ``5x``, ``5 xy`` or ``x + 5`` stay as written. In ``prose`` (a
+    number read out of a sentence, not written mathematics) a unit letter goes too: ``79 g``."""
+    stripped = (_PROSE_UNITS if prose else _WRITTEN_UNITS).sub("", text).strip()
+    return stripped if stripped != text and _NUMBER_LIKE.match(stripped) else text
+
+
+def plain_number(text: str) -> Fraction | None:
+    """A plain-text number math-verify's LaTeX parser cannot read (``1,234.5``, ``$5``); else None."""
+    m = _PLAIN_NUMBER.match(text.strip())
+    if m is None or not (m.group(2) or m.group(3)):
+        return None
+    value = Fraction((m.group(2) or "0").replace(",", "") + (m.group(3) or ""))
+    return -value if m.group(1) == "-" else value
+
+
+def clock_seconds(text: str) -> int | None:
+    """Seconds after midnight of a clock time (``12:00``, ``20:34:00``, ``8:34 p.m.``); None if not one.
+
+    math-verify reads ``12:00`` as the ratio 12/0 and ``20:34`` as 20/34.
+    """
+    m = _CLOCK.match(text.strip())
+    if m is None:
+        return None
+    hours, minutes, seconds = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+    if minutes > 59 or seconds > 59 or hours > 24 or (m.group(4) and not 1 <= hours <= 12):
+        return None
+    if m.group(4):
+        hours = hours % 12 + (12 if m.group(4).lower() == "p" else 0)
+    return (hours * 60 + minutes) * 60 + seconds
