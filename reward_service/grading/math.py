@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from reward_service.grading import math_forms
+from reward_service.grading import latex_parse, math_forms
 from reward_service.grading.answer_span import AnswerSpan, boxes, find_answer, reads_as_prose
 from reward_service.grading.math_compare import equal
 from reward_service.grading.types import Verdict
@@ -41,6 +41,8 @@ logging.getLogger("math_verify").setLevel(logging.ERROR)  # it warns on every ca
 
 _PERCENT = re.compile(r"\\?%")
 _DECIMAL_COMMA = re.compile(r"^-?\d+,(?:\d{1,2}|\d{4,})$")
+_INTEGER = re.compile(r"^-?(?:[1-9]\d{0,2}(?:,\d{3})+|\d+)$")  # 0,111 is a decimal comma to latex2sympy
+_FRACTION = re.compile(r"^(-?)\\[dt]?frac\{(\d+)\}\{(\d+)\}$")
 _CONJUGATE = re.compile(r"^\\(?:overline|bar)\{(.*[A-Za-z].*)\}$")
 _CLOCK_LIKE = re.compile(r"^\d{1,2}:\d{2}(?!\d)\s*[^\s\d,]")
 _LETTER = re.compile(r"^\s*(?:\\text(?:bf)?\{)?\s*\(?([A-E])\)?\s*\}?\s*$")
@@ -91,28 +93,41 @@ def _evaluated(expr: Any) -> Any:
 
 
 def parse_whole(text: str) -> list[Any]:
-    """math-verify's parse of ``text`` as one answer; [] when it does not parse as a whole."""
+    """math-verify's parse of ``text`` as one answer, ``[expression, normalised text]``; [] when it does not
+    parse as a whole. Cached per process: a GRPO group writes the same answer many times."""
+    return list(_parse_whole(text))
+
+
+@lru_cache(maxsize=8192)
+def _parse_whole(text: str) -> tuple[Any, ...]:
     from math_verify import parse
-    from sympy import I, Rational
+    from sympy import I, Integer, Rational
     from sympy import conjugate as sympy_conjugate
     if not text.strip():
-        return []
+        return ()
+    if _INTEGER.match(text):  # the common cases, without the LaTeX parser (~1-3 ms each)
+        return Integer(text.replace(",", "")), text
+    fraction = _FRACTION.match(text)
+    if fraction and int(fraction.group(3)) != 0:
+        return Rational(int(fraction.group(1) + fraction.group(2)), int(fraction.group(3))), text
     conjugate = _CONJUGATE.match(text)
     if conjugate:  # \overline{3+4i}: latex2sympy reads a bar as part of a name
-        inner = parse_whole(conjugate.group(1))
+        inner = _parse_whole(conjugate.group(1))
         if not inner:
-            return []
+            return ()
         unit = {s: I for s in inner[0].free_symbols if getattr(s, "name", "") == "i"}
-        return [sympy_conjugate(inner[0].subs(unit)), text]
-    parsed = parse(f"\\boxed{{{text}}}", extraction_config=_latex_config(), parsing_timeout=None)
+        return sympy_conjugate(inner[0].subs(unit)), text
+    with latex_parse.sll():
+        parsed = parse(f"\\boxed{{{text}}}", extraction_config=_latex_config(), parsing_timeout=None)
+    if not (parsed and _is_expression(parsed[0])):  # SLL could not decide, or it does not parse at all
+        parsed = parse(f"\\boxed{{{text}}}", extraction_config=_latex_config(), parsing_timeout=None)
     if parsed and _is_expression(parsed[0]):
-        return [_evaluated(parsed[0]), *parsed[1:]]
+        return _evaluated(parsed[0]), *parsed[1:]
     both = math_forms.expand_plus_minus(text) if "\\pm" in text else None
     if both is not None:
-        return parse_whole(both)
-
+        return _parse_whole(both)
     number = math_forms.plain_number(text)
-    return [Rational(number.numerator, number.denominator), text] if number is not None else []
+    return (Rational(number.numerator, number.denominator), text) if number is not None else ()
 
 
 def _several(parsed: tuple[Any, ...] | list[Any]) -> bool:
@@ -136,20 +151,26 @@ def _reference(reference: str) -> Reference:
     return Reference(text, parsed, clock, constant, number, _several(parsed))
 
 
-def _parse_answer(span: AnswerSpan, ref: Reference) -> tuple[list[Any], str]:
-    """The parse of the answer span and the text it came from; boxes together as one set where due."""
-    from sympy import FiniteSet
+def _answer_text(span: AnswerSpan, ref: Reference) -> str:
+    """The answer as graded: the span cleaned (units dropped against a constant), or the group's parts."""
     if ref.several and span.group:
-        parts = [parse_whole(math_forms.rewrite(math_forms.clean(g))) for g in span.group]
-        if all(parts):
-            items = [a for p in parts for a in (p[0].args if isinstance(p[0], FiniteSet) else (p[0],))]
-            return [FiniteSet(*items)], ", ".join(span.group)
+        return ", ".join(math_forms.clean(part) for part in span.group)
     text = math_forms.clean(span.text)
     if ref.constant:
         text = math_forms.strip_units(text, prose=span.prose)
     if ref.number and _DECIMAL_COMMA.match(text):  # "1000,99" against a number: no thousands group, a decimal comma
         text = text.replace(",", ".")
-    return parse_whole(math_forms.rewrite(text)), text
+    return text
+
+
+def _parse_answer(span: AnswerSpan, ref: Reference, text: str) -> list[Any]:
+    """The parse of the graded text; the parts of a group as one set (each part parsed on its own)."""
+    from sympy import FiniteSet
+    if ref.several and span.group:
+        parts = [parse_whole(math_forms.rewrite(math_forms.clean(part))) for part in span.group]
+        if all(parts):
+            return [FiniteSet(*(a for p in parts for a in (p[0].args if isinstance(p[0], FiniteSet) else (p[0],))))]
+    return parse_whole(math_forms.rewrite(text))
 
 
 def _reference_letter(reference: str) -> str | None:
@@ -202,8 +223,11 @@ def grade_math(region: str, reference: str, options: MathOptions = MathOptions()
     shown = {"extracted": span.text[:200], "source": span.source, "reference": shown_ref}
     if ref.clock is not None:
         return _grade_clock(span, ref, shown)
-    pred, graded = _parse_answer(span, ref)
+    graded = _answer_text(span, ref)
     shown["extracted"] = graded[:200]
+    if graded == ref.text:  # written as the reference is: equal, and no parse needed
+        return Verdict.ok(1.0, **shown, matched=True)
+    pred = _parse_answer(span, ref, graded)
     if not pred:
         return Verdict.ok(0.0, reason="unparseable answer", **shown, matched=False)
     matched, error = equal(ref.parsed, pred, options)
@@ -225,6 +249,7 @@ def _percent_equal(reference: str, graded: str, options: MathOptions) -> bool:
 
 def warmup() -> None:
     """Import math-verify, sympy and the ANTLR parser, and run gradings that touch each comparison path."""
+    latex_parse.warm()
     grade_math("\\boxed{\\frac{1}{2}}", "0.5")
     grade_math("\\boxed{x<3}", "(-\\infty,3)")
     grade_math("\\boxed{\\begin{pmatrix}1\\\\2\\end{pmatrix}}", "\\begin{pmatrix}1\\\\2\\end{pmatrix}")

@@ -118,9 +118,25 @@ def test_a_comparison_that_crashes_is_an_error_not_a_zero(monkeypatch):
         raise TypeError("cannot compare")
 
     monkeypatch.setattr(math_verify, "verify", broken)
-    verdict = grade_math("\\boxed{5}", "6")
+    verdict = grade_math("\\boxed{y+1}", "x+2")  # no shortcut tells these apart: math-verify is asked
     assert verdict.status is Status.error and verdict.score is None
-    assert verdict.reason == "comparison failed: TypeError: cannot compare" and verdict.details["extracted"] == "5"
+    assert verdict.reason == "comparison failed: TypeError: cannot compare" and verdict.details["extracted"] == "y+1"
+
+
+def test_clearly_different_values_need_no_symbolic_check(monkeypatch):
+    def not_called(*args, **kwargs):
+        raise AssertionError("math-verify should not be needed")
+
+    monkeypatch.setattr(math_verify, "verify", not_called)
+    for answer, reference in [("7", "\\frac{22}{3}"), ("\\sqrt{2}", "\\frac{7}{5}"), ("x^2+1", "x^2-1"),
+                              ("2x+3", "5"), ("(0, 1)", "17"), ("0.34", "\\frac13"), ("\\frac{a}{b}", "\\frac{b}{a}")]:
+        assert grade_math(f"\\boxed{{{answer}}}", reference).reason == "not equivalent", answer
+
+
+def test_equal_expressions_are_never_told_apart_by_sampling():
+    for answer, reference in [("\\sqrt{x^2}", "|x|"), ("\\frac{x^2-1}{x-1}", "x+1"), ("\\sin^2 x + \\cos^2 x", "1"),
+                              ("0.333333", "\\frac13"), ("e^{i\\pi}", "-1"), ("\\frac{(n+1)!}{n!}", "n+1")]:
+        assert grade_math(f"\\boxed{{{answer}}}", reference).score == 1.0, answer
 
 
 def test_running_out_of_resources_is_no_verdict(monkeypatch):
@@ -129,7 +145,7 @@ def test_running_out_of_resources_is_no_verdict(monkeypatch):
 
     monkeypatch.setattr(math_verify, "verify", exhausted)
     with pytest.raises(RecursionError):
-        grade_math("\\boxed{5}", "5")
+        grade_math("\\boxed{\\frac{10}{2}}", "5")
 
 
 def test_a_group_parses_its_shared_reference_once():
@@ -143,6 +159,17 @@ def test_a_group_parses_its_shared_reference_once():
 
 def test_warmup_runs():
     warmup()
+
+
+def test_huge_numbers_are_compared_without_computing_them():
+    # These once ran into the grader's time limit (a null reward); now their values are compared by
+    # evaluating both sides numerically, which tells them apart at once.
+    for answer, reference in [("(10^{10})!", "1"), ("(10^{8})! - (10^{8}-1)!", "5"), ("(99999999)!", "1"),
+                              ("2^{2^{2^{2^{2^{2}}}}}", "3"), ("\\binom{10^{9}}{5\\cdot 10^{8}}", "2"),
+                              ("(10^{10})!", "(10^{10})! + 1"), ("(x+1)^{100000}", "(x+1)^{100001}"),
+                              ("(x+y)^{5000}", "(y+x)^{5001}")]:
+        verdict = grade_math(f"\\boxed{{{answer}}}", reference)
+        assert verdict.score == 0.0 and verdict.reason == "not equivalent", answer
 
 
 def test_pathological_inputs_are_well_formed():
