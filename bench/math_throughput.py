@@ -4,7 +4,7 @@
 
 Three batches of real data from ../shared/data, each graded by (a) a single-process loop of math-verify's
 parse/verify with its defaults (what a trainer does without us), (b) a fresh service (cold caches), (c) the
-same batch again (cached):
+same batch again (cached; the median of 5 repeats, as one takes only ~0.1 s):
 
 * ``real``: model completions of MATH problems (8 per problem, as in a GRPO group) and MATH-500 reference
   solutions against their own or another problem's answer;
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +36,7 @@ from bench._common import SHARED_DATA, print_table, start_service
 from reward_service.client import RewardClient
 
 PATHOLOGICAL = Path(__file__).resolve().parents[1] / "tests" / "reward_service" / "data" / "pathological.jsonl"
+CACHED_REPEATS = 5
 THINK = "<think>Let me work it out: 12 + 7 = 19, and check $x = 3$.</think> "
 
 
@@ -144,8 +146,9 @@ def measure(name: str, items: list[dict], env: dict[str, str], probe: Callable[[
         through_service(url, [{"id": f"w{i}", "completion": "\\boxed{4}", "answer": str(i)} for i in range(20)])
         t_plain, plain = plain_loop(items)
         t_cold, results = through_service(url, items)
-        t_warm, again = through_service(url, items)
-        assert [r.reward for r in results] == [r.reward for r in again]
+        warm = [through_service(url, items) for _ in range(CACHED_REPEATS)]  # ~0.1 s each: the median of 5
+        t_warm = statistics.median(t for t, _ in warm)
+        assert all([r.reward for r in results] == [r.reward for r in again] for _, again in warm)
         probed = probe(url) if probe else None
     finally:
         proc.terminate()

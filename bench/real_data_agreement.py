@@ -8,6 +8,8 @@
 2. GSM8K and AIME 2024: each reference solution against its own answer (all should match).
 3. math_cot_100: 800 real model completions, labelled by the Qwen2.5-Math evaluation grader; prints the
    agreement and each disagreement with both verdicts and the reason we give for it.
+4. The peer suites (Math-Verify's, lighteval's and NeMo-Skills' own test cases), graded over HTTP by a service
+   started on loopback: the table and every disagreement of bench/peer_math.py.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import json
 import random
 from multiprocessing import Pool
 
-from bench._common import SHARED_DATA, print_table
+from bench import peer_math
+from bench._common import SHARED_DATA, print_table, start_service
 from reward_service.grading.extract import split_completion
 from reward_service.grading.math import grade_math
 
@@ -122,6 +125,13 @@ def main() -> None:
             print(f"  idx={r['idx']} sample={r['sample']} ref={r['answer']!r} theirs={r['label']} "
                   f"(pred {r['their_pred']!r}) ours={r['ours']} (pred {r['our_pred']!r}, {r['status']})\n"
                   f"    why: {EXPLAINED.get((r['idx'], r['sample']), 'NOT EXPLAINED')}")
+    print("\nPeer test suites, through the service:")
+    proc, url = start_service({"REWARD_WORKERS": "2"})
+    try:
+        peer_math.report(peer_math.grade(url, peer_math.load()))
+    finally:
+        proc.terminate()
+        proc.wait()
 
 
 if __name__ == "__main__":
