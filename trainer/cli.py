@@ -14,18 +14,25 @@ from collections.abc import Sequence
 from trainer.config import RunConfig, load_config
 
 
-def _config(args: argparse.Namespace) -> RunConfig:
-    return load_config(args.config, args.set)
+def _config(args: argparse.Namespace, trl_config: str | None = None) -> RunConfig:
+    """The run config; its ``training`` section checked against TRL's ``trl_config`` class right away."""
+    cfg = load_config(args.config, args.set)
+    if trl_config is not None:
+        import trl
+
+        from trainer.config import check_training
+        check_training(cfg.training, getattr(trl, trl_config))
+    return cfg
 
 
 def cmd_grpo(args: argparse.Namespace) -> int:
     from trainer.grpo import run_grpo
-    return run_grpo(_config(args))
+    return run_grpo(_config(args, "GRPOConfig"))
 
 
 def cmd_sft(args: argparse.Namespace) -> int:
     from trainer.sft import run_sft
-    return run_sft(_config(args))
+    return run_sft(_config(args, "SFTConfig"))
 
 
 def cmd_sample(args: argparse.Namespace) -> int:

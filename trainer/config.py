@@ -115,14 +115,62 @@ class RunConfig:
 TRAINING_DEFAULTS: dict[str, Any] = {"logging_steps": 1, "report_to": "none", "save_strategy": "no"}
 
 
-def training_fields(cfg: RunConfig) -> dict[str, Any]:
-    """Keyword arguments of TRL's ``GRPOConfig``/``SFTConfig``: ours, then the user's ``training`` section.
+def training_fields(cfg: RunConfig, config_cls: type | None = None) -> dict[str, Any]:
+    """Keyword arguments of TRL's ``GRPOConfig``/``SFTConfig``: ours, then the user's ``training`` section,
+    checked against ``config_cls`` when given (see :func:`check_training`).
 
     TRL turns ``bf16`` on by default; without a GPU that only costs precision (tiny models do not learn
     under CPU bf16 autocast), so it is off there unless the config says otherwise."""
     import torch
+    if config_cls is not None:
+        check_training(cfg.training, config_cls)
     device = {} if torch.cuda.is_available() else {"bf16": False}
     return {"output_dir": cfg.output_dir, **TRAINING_DEFAULTS, **device, **cfg.training}
+
+
+def check_training(training: dict[str, Any], config_cls: type) -> None:
+    """Fail at load time, naming the key, where TRL would fail at step 0 with a ``TypeError``: an unknown
+    field (with the closest valid name) or a value of the wrong simple type (``max_steps: abc``)."""
+    import difflib
+    import typing
+    hints = typing.get_type_hints(config_cls)
+    names = [f.name for f in dataclasses.fields(config_cls) if f.init]
+    for key, value in training.items():
+        if key not in names:
+            close = difflib.get_close_matches(key, names, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise ValueError(f"training.{key} is not a {config_cls.__name__} field{hint}")
+        if _fits(value, hints.get(key)) is False:
+            raise ValueError(f"training.{key} must be {_describe(hints[key])}, got {value!r}")
+
+
+_SIMPLE: dict[Any, Any] = {
+    int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+    float: lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    bool: lambda v: isinstance(v, bool),
+    str: lambda v: isinstance(v, str),
+    type(None): lambda v: v is None,
+}
+
+
+def _parts(annotation: Any) -> tuple[Any, ...]:
+    import types
+    import typing
+    union = isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union
+    return typing.get_args(annotation) if union else (annotation,)
+
+
+def _fits(value: Any, annotation: Any) -> bool | None:
+    """Whether ``value`` fits a field annotated with simple types (``int``, ``float | None`` …); None for
+    richer annotations (enums, lists, dicts), which TRL checks itself."""
+    parts = _parts(annotation)
+    if not all(p in _SIMPLE for p in parts):
+        return None
+    return any(_SIMPLE[p](value) for p in parts)
+
+
+def _describe(annotation: Any) -> str:
+    return " or ".join("null" if p is type(None) else p.__name__ for p in _parts(annotation))
 
 
 _SECTIONS = {"service": ServiceConfig, "data": DataConfig, "lora": LoraConfig, "sample": SampleConfig}

@@ -22,22 +22,38 @@ logger = logging.getLogger("trainer.grpo")
 
 # -- preflight --------------------------------------------------------------------------------------------
 
+PREFLIGHT_ITEM = {"completion": "<think>1 + 1 = 2</think> <answer>2</answer>", "answer": "2", "task": "math"}
+
+
 def check_service(cfg: RunConfig) -> None:
-    """Fail fast, before loading anything heavy, when the service is not there."""
-    try:
-        with RewardClient(cfg.service.url, api_key=cfg.service.resolved_api_key(), timeout=10, retries=2,
-                          backoff=0.5) as client:
+    """Fail fast, before loading anything heavy: the service is there, and it grades one item through the
+    configured recipe and key (a bad recipe or a 401 is one line now, not a traceback at step 0)."""
+    with RewardClient(cfg.service.url, api_key=cfg.service.resolved_api_key(), timeout=10, retries=2,
+                      backoff=0.5) as client:
+        try:
             health = client.health()
-    except RewardServiceError as exc:
-        raise SystemExit(f"reward service at {cfg.service.url} is not reachable: {exc}") from exc
+        except RewardServiceError as exc:
+            raise SystemExit(f"reward service at {cfg.service.url} is not reachable: {exc}") from exc
+        try:
+            client.score([PREFLIGHT_ITEM], recipe=cfg.service.recipe)
+        except RewardServiceError as exc:
+            raise SystemExit(f"reward service at {cfg.service.url} refused a test item: {_why(exc)}") from exc
     logger.info("reward service at %s: %s", cfg.service.url, health)
+
+
+def _why(exc: RewardServiceError) -> str:
+    if exc.status_code in (401, 403):
+        return f"{exc} (set service.api_key or REWARD_API_KEY to a key the service accepts)"
+    if exc.status_code == 422:
+        return f"{exc} (check service.recipe)"
+    return str(exc)
 
 
 # -- the trainer -----------------------------------------------------------------------------------------
 
 def grpo_config(cfg: RunConfig) -> Any:
     from trl import GRPOConfig
-    return GRPOConfig(**training_fields(cfg))
+    return GRPOConfig(**training_fields(cfg, GRPOConfig))
 
 
 def build_trainer(cfg: RunConfig, *, scorer: ServiceScorer | None = None,

@@ -42,7 +42,7 @@ def build_trainer(cfg: RunConfig) -> Any:
         model, tokenizer = tiny_for(cfg, _texts(rows))
     else:
         model, tokenizer = cfg.model, load_tokenizer(cfg.model)
-    args = SFTConfig(**training_fields(cfg))
+    args = SFTConfig(**training_fields(cfg, SFTConfig))
     return SFTTrainer(model=model, args=args, train_dataset=datasets.Dataset.from_list(rows),
                       processing_class=tokenizer, peft_config=cfg.lora.to_peft() if cfg.lora else None,
                       callbacks=[MetricsFileCallback(cfg.run_dir)])

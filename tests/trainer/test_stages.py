@@ -99,3 +99,17 @@ def test_cli_reports_config_errors_and_an_absent_service(tmp_path):
     done = subprocess.run([sys.executable, "-m", "trainer", "grpo", "--config", str(cfg)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode != 0 and "reward service at http://127.0.0.1:9 is not reachable" in done.stderr
+
+
+def test_cli_fails_at_once_on_a_training_typo_or_a_recipe_the_service_refuses(module_service, tmp_path):
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"model: tiny\nservice: {{url: '{module_service.url}', recipe: no-such-recipe}}\n"
+                   "data: {source: builtin:arithmetic}\ntraining: {max_stepz: 3}\n")
+    run = [sys.executable, "-m", "trainer", "grpo", "--config", str(cfg)]
+    done = subprocess.run(run, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == \
+        "error: training.max_stepz is not a GRPOConfig field; did you mean max_steps?"
+    done = subprocess.run([*run, "--set", "training={}"], capture_output=True, text=True, timeout=120)
+    last = done.stderr.strip().splitlines()[-1]
+    assert done.returncode != 0 and "refused a test item" in last and "422" in last and "check service.recipe" in last

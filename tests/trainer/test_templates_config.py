@@ -61,6 +61,30 @@ def test_overrides_set_nested_keys_as_yaml_values(tmp_path):
         set_dotted(raw, "no-equals-sign")
 
 
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("max_stepz", 3, "training.max_stepz is not a GRPOConfig field; did you mean max_steps?"),
+    ("max_steps", "abc", "training.max_steps must be int, got 'abc'"),
+    ("max_steps", True, "training.max_steps must be int, got True"),
+    ("learning_rate", "fast", "training.learning_rate must be float, got 'fast'"),
+    ("max_completion_length", "long", "training.max_completion_length must be int or null, got 'long'"),
+])
+def test_training_typos_and_wrong_types_name_the_field(key, value, message):
+    from trl import GRPOConfig
+
+    from trainer.config import check_training
+    with pytest.raises(ValueError) as err:
+        check_training({key: value}, GRPOConfig)
+    assert str(err.value) == message
+
+
+def test_training_values_trl_accepts_pass_the_check():
+    from trl import GRPOConfig
+
+    from trainer.config import check_training
+    check_training({"max_steps": 3, "learning_rate": 1, "bf16": False, "report_to": "none",
+                    "max_completion_length": None, "lr_scheduler_type": "cosine"}, GRPOConfig)
+
+
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
 def test_shipped_configs_load_and_name_only_trl_fields(path):
     from trl import GRPOConfig, SFTConfig
