@@ -1,8 +1,11 @@
 """The eval CLI's work: grade a JSONL file locally or against a URL, write results, print a summary.
 
 Each input line is a score item (``completion``, ``answer``, ``task``…); other fields ride along into the
-output. Samples sharing a ``prompt_id`` (else the same ``prompt``) form a group for pass@k. A line that
-is not valid JSON or not a valid item is answered ``invalid`` with the reason and never stops the run.
+output, where each line is the input row plus ``result`` (an ``ItemResult``: ``reward``, ``components``,
+``status``, ``error``, ``details``). Samples sharing a ``prompt_id`` (else the same ``prompt``) form a
+group for pass@k. A line that is not valid JSON or not a valid item is answered ``invalid`` with the reason,
+counted apart in the summary, and never stops the run. What only the user can fix (no such file, an empty
+file, a bad URL or recipe, a service that is down or refuses the key) is one line on stderr and exit 2.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
+import sys
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -52,27 +57,31 @@ def correct(result: dict[str, Any]) -> bool:
 
 
 def summarize(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Summary rows: per task and per source, n, scored, accuracy, and pass@k where groups allow."""
+    """Summary rows over the graded items: all of them, per task and per source; n, scored, accuracy, and
+    pass@k where groups allow."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        groups[("task", str(row.get("task", "math")))].append(row)
+        groups[("all", "")].append(row)
+        groups[("task", str(row.get("task") or "math"))].append(row)
         if row.get("source"):
             groups[("source", str(row["source"]))].append(row)
-    table = []
-    for (kind, name), members in sorted(groups.items()):
-        scored = [m for m in members if m["result"]["status"] == Status.ok]
-        line: dict[str, Any] = {"by": kind, "name": name, "n": len(members), "scored": len(scored),
-                                "accuracy": sum(correct(m["result"]) for m in scored) / len(scored) if scored else None}
-        by_prompt: dict[str, list[bool]] = defaultdict(list)
-        for m in scored:
-            by_prompt[str(m.get("prompt_id", m.get("prompt")))].append(correct(m["result"]))
-        n_min = min((len(v) for v in by_prompt.values()), default=0)
-        k = 1
-        while 1 < n_min and k <= n_min:
-            line[f"pass@{k}"] = sum(pass_at_k(len(v), sum(v), k) for v in by_prompt.values()) / len(by_prompt)
-            k *= 2
-        table.append(line)
-    return table
+    return [_summary_line(kind, name, members) for (kind, name), members in
+            sorted(groups.items(), key=lambda g: (g[0][0] != "all", g[0]))]
+
+
+def _summary_line(kind: str, name: str, members: list[dict[str, Any]]) -> dict[str, Any]:
+    scored = [m for m in members if m["result"]["status"] == Status.ok]
+    line: dict[str, Any] = {"by": kind, "name": name, "n": len(members), "scored": len(scored),
+                            "accuracy": sum(correct(m["result"]) for m in scored) / len(scored) if scored else None}
+    by_prompt: dict[str, list[bool]] = defaultdict(list)
+    for m in scored:
+        by_prompt[str(m.get("prompt_id", m.get("prompt")))].append(correct(m["result"]))
+    n_min = min((len(v) for v in by_prompt.values()), default=0)
+    k = 1
+    while 1 < n_min and k <= n_min:
+        line[f"pass@{k}"] = sum(pass_at_k(len(v), sum(v), k) for v in by_prompt.values()) / len(by_prompt)
+        k *= 2
+    return line
 
 
 def _cell(v: Any) -> str:
@@ -114,20 +123,82 @@ async def _grade(items: list[ScoreItem], recipe: str, url: str | None, api_key: 
     return results
 
 
+class EvalError(Exception):
+    """Something only the user can fix; printed as one line."""
+
+
 def run_eval(input_path: str, *, output: str | None, url: str | None, recipe: str, api_key: str | None,
              batch_size: int, settings: Settings) -> int:
+    """Grade, write, summarise; 0 on success, 2 (with one line on stderr) on an error of the user's."""
+    try:
+        return _run_eval(input_path, output=output, url=url, recipe=recipe,
+                         api_key=api_key or os.environ.get("REWARD_API_KEY") or None,
+                         batch_size=batch_size, settings=settings)
+    except EvalError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run_eval(input_path: str, *, output: str | None, url: str | None, recipe: str, api_key: str | None,
+              batch_size: int, settings: Settings) -> int:
     path = Path(input_path)
-    parsed = [parse_line(line) for line in path.read_text().splitlines() if line.strip()]
+    lines = _read_lines(path)
+    _check_recipe(recipe)
+    if url:
+        _check_service(url, api_key)
+    parsed = [parse_line(line) for line in lines]
     items = [item for _, item, _ in parsed if item is not None]
-    graded = iter(asyncio.run(_grade(items, recipe, url, api_key, batch_size, settings)))
-    out_rows = []
+    graded = iter(asyncio.run(_grade(items, recipe, url, api_key, batch_size, settings)) if items else [])
+    out_rows, valid_rows = [], []
     for row, item, error in parsed:
         result = next(graded) if item is not None else ItemResult(reward=None, status=Status.invalid, error=error)
         out_rows.append({**row, "result": result.model_dump(mode="json")})
+        if item is not None:
+            valid_rows.append({**out_rows[-1], "task": item.task})
     out_path = Path(output) if output else path.with_suffix(".graded.jsonl")
     with out_path.open("w") as f:
         for row in out_rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(format_table(summarize(out_rows)))
-    print(f"wrote {len(out_rows)} results to {out_path}")
+    if valid_rows:
+        print(format_table(summarize(valid_rows)))
+    invalid = len(out_rows) - len(valid_rows)
+    print(f"wrote {len(out_rows)} results to {out_path}" + (f"; {invalid} invalid lines (see their 'result.error')"
+                                                             if invalid else ""))
     return 0
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except FileNotFoundError:
+        raise EvalError(f"{path}: no such file (give a JSONL file, one item per line)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalError(f"{path}: cannot read it as UTF-8 text ({exc})") from None
+    if not lines:
+        raise EvalError(f"{path} is empty: nothing to grade (one JSON item per line)")
+    return lines
+
+
+def _check_recipe(recipe: str) -> None:
+    from reward_service import recipes
+    from reward_service.errors import UnknownRecipe
+    try:
+        recipes.resolve(recipe, "accuracy")
+    except UnknownRecipe as exc:
+        raise EvalError(f"--recipe: {exc}") from None
+
+
+def _check_service(url: str, api_key: str | None) -> None:
+    """The URL has a scheme, the service answers, and it takes the key (before grading anything)."""
+    from reward_service.client import RewardClient, RewardServiceError
+    if not url.startswith(("http://", "https://")):
+        raise EvalError(f"--url {url!r} has no scheme: write http://{url}")
+    try:
+        with RewardClient(url, api_key=api_key, timeout=10, retries=1, backoff=0.2) as client:
+            client.health()
+            client.score([{"completion": "\\boxed{1}", "answer": "1"}], "accuracy")
+    except RewardServiceError as exc:
+        if exc.status_code in (401, 403):
+            raise EvalError(f"reward service at {url} refused the key: pass --api-key or set REWARD_API_KEY") from None
+        raise EvalError(f"reward service at {url} is not reachable ({exc}); start it with "
+                        f"`python -m reward_service serve` or fix --url") from None

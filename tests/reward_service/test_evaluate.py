@@ -50,3 +50,32 @@ def test_eval_cli_writes_results_and_survives_bad_lines(tmp_path, service, again
     assert rows[4]["result"]["status"] == "invalid" and "bad JSON" in rows[4]["result"]["error"]
     assert rows[5]["result"]["status"] == "invalid" and "completion" in rows[5]["result"]["error"]
     assert "pass@2" in run.stdout and "accuracy" in run.stdout
+
+
+def test_summary_has_an_overall_row_and_counts_invalid_lines_apart(tmp_path, service):
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join([*map(json.dumps, ROWS), json.dumps({**ROWS[0], "task": "mathz"}), "{oops"]) + "\n")
+    run = subprocess.run([sys.executable, "-m", "reward_service", "eval", str(src), "--url", service.url],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert run.returncode == 0, run.stderr
+    table = [line.split() for line in run.stdout.splitlines()]
+    assert table[1][:4] == ["all", "4", "4", "0.500"]  # the overall row first: 4 items, all scored
+    assert not any(row and row[0] == "task" and row[1] == "mathz" for row in table)  # not a task: invalid
+    assert "; 2 invalid lines" in run.stdout
+
+
+@pytest.mark.parametrize(("setup", "args", "message"), [
+    ("missing", [], "no such file"),
+    ("empty", [], "is empty: nothing to grade"),
+    ("ok", ["--url", "127.0.0.1:9"], "has no scheme: write http://127.0.0.1:9"),
+    ("ok", ["--url", "http://127.0.0.1:9"], "reward service at http://127.0.0.1:9 is not reachable"),
+    ("ok", ["--recipe", "r1-zer0"], "--recipe: unknown recipe 'r1-zer0'"),
+])
+def test_mistakes_are_one_line_and_a_nonzero_exit(tmp_path, setup, args, message):
+    src = tmp_path / "in.jsonl"
+    if setup != "missing":
+        src.write_text("" if setup == "empty" else json.dumps(ROWS[0]) + "\n")
+    run = subprocess.run([sys.executable, "-m", "reward_service", "eval", str(src), *args],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert run.returncode == 2
+    assert run.stderr.startswith("error: ") and message in run.stderr and len(run.stderr.strip().splitlines()) == 1
