@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 
 from trainer.config import RunConfig, load_config
@@ -59,8 +60,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="r1-trainer", description=__doc__.splitlines()[0])
-    p.add_argument("--log-level", default="INFO")
+    p = argparse.ArgumentParser(prog="r1-trainer", description="GRPO with rewards from the reward service, and "
+                                "the R1 stages around it: sft, sample (rejection sampling), plot, generate.")
+    p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default: INFO)")
     sub = p.add_subparsers(dest="command", required=True)
     for name, func, help_ in (("grpo", cmd_grpo, "GRPO (TRL) with rewards from the reward service"),
                               ("sft", cmd_sft, "SFT (TRL) on prompt/completion or messages JSONL"),
@@ -71,20 +73,23 @@ def parser() -> argparse.ArgumentParser:
                          help="override a config key, e.g. training.max_steps=10 (repeatable)")
         cmd.set_defaults(func=func)
     plot = sub.add_parser("plot", help="PNG of reward, components, length and reflection rate of a run")
-    plot.add_argument("run_dir")
+    plot.add_argument("run_dir", help="a run's output_dir (it holds metrics.jsonl)")
     plot.add_argument("--out", default=None, help="PNG path (default RUN_DIR/curves.png)")
     plot.set_defaults(func=cmd_plot)
     gen = sub.add_parser("generate", help="write a shipped data set as JSONL")
-    gen.add_argument("kind", choices=["countdown", "arithmetic", "leetcode"])
-    gen.add_argument("--n", type=int, default=1000)
-    gen.add_argument("--seed", type=int, default=0)
-    gen.add_argument("--out", required=True)
+    gen.add_argument("kind", choices=["countdown", "arithmetic", "leetcode"], help="which data set")
+    gen.add_argument("--n", type=int, default=1000, help="rows to generate (default: 1000; leetcode ships a fixed set)")
+    gen.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    gen.add_argument("--out", required=True, help="JSONL file to write")
     gen.set_defaults(func=cmd_generate)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    # TRL reads transformers' deprecated `is_gradient_checkpointing` at every generation; nothing a user can
+    # change, so not worth a warning in every run.
+    warnings.filterwarnings("ignore", message=r"`is_gradient_checkpointing` is deprecated", category=FutureWarning)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
     try:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reward_service.client import RewardClient, RewardServiceError
-from trainer.callbacks import MetricsFileCallback
+from trainer.callbacks import MetricsFileCallback, use_compact_progress
 from trainer.config import RunConfig, training_fields
 from trainer.models import model_and_data
 from trainer.rewards import ServiceScorer, reward_func
@@ -66,6 +66,7 @@ def build_trainer(cfg: RunConfig, *, scorer: ServiceScorer | None = None,
         model=model, reward_funcs=[reward_func(scorer)], args=grpo_config(cfg), train_dataset=dataset,
         processing_class=tokenizer, peft_config=cfg.lora.to_peft() if cfg.lora else None,
         callbacks=[MetricsFileCallback(cfg.run_dir), *callbacks])
+    use_compact_progress(trainer)
     return trainer, scorer
 
 

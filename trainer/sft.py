@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from trainer.callbacks import MetricsFileCallback
+from trainer.callbacks import MetricsFileCallback, use_compact_progress
 from trainer.config import RunConfig, training_fields
 from trainer.data import read_jsonl
 from trainer.models import load_tokenizer, tiny_for
@@ -43,9 +43,11 @@ def build_trainer(cfg: RunConfig) -> Any:
     else:
         model, tokenizer = cfg.model, load_tokenizer(cfg.model)
     args = SFTConfig(**training_fields(cfg, SFTConfig))
-    return SFTTrainer(model=model, args=args, train_dataset=datasets.Dataset.from_list(rows),
-                      processing_class=tokenizer, peft_config=cfg.lora.to_peft() if cfg.lora else None,
-                      callbacks=[MetricsFileCallback(cfg.run_dir)])
+    trainer = SFTTrainer(model=model, args=args, train_dataset=datasets.Dataset.from_list(rows),
+                         processing_class=tokenizer, peft_config=cfg.lora.to_peft() if cfg.lora else None,
+                         callbacks=[MetricsFileCallback(cfg.run_dir)])
+    use_compact_progress(trainer)
+    return trainer
 
 
 def run_sft(cfg: RunConfig) -> int:

@@ -69,6 +69,14 @@ def test_plot_writes_a_png_of_the_run(tmp_path):
     assert out.read_bytes()[:8] == PNG_MAGIC and out.stat().st_size > 10_000
 
 
+def test_plot_shows_every_curve_even_when_two_are_equal():
+    from trainer.plot import figure
+    rows = [{"step": s, "reward": s / 10, "service/tag_count": s / 10, "service/format": s / 20} for s in range(1, 6)]
+    reward_panel = figure(rows, "run").axes[0]
+    styles = {(line.get_linewidth(), line.get_linestyle()) for line in reward_panel.get_lines()}
+    assert len(reward_panel.get_lines()) == 3 and len(styles) == 3  # the reward is not hidden under tag_count
+
+
 @pytest.mark.slow
 def test_cli_grpo_then_plot(module_service, tmp_path):
     cfg = tmp_path / "run.yaml"
@@ -77,12 +85,16 @@ def test_cli_grpo_then_plot(module_service, tmp_path):
                                    "data": {"source": "builtin:arithmetic", "limit": 4, "template": "r1_zero"},
                                    "training": {"max_steps": 3, "per_device_train_batch_size": 4,
                                                 "num_generations": 4, "max_completion_length": 8,
-                                                "use_cpu": True, "gradient_checkpointing": False}}))
+                                                "use_cpu": True, "activation_checkpointing": False}}))
     run = [sys.executable, "-m", "trainer"]
     done = subprocess.run([*run, "grpo", "--config", str(cfg), "--set", "training.max_steps=2"],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "done: 2 scoring requests, 8 completions scored, 0 left None" in done.stdout
+    steps = [line for line in done.stdout.splitlines() if line.startswith("step ") and " done in " not in line]
+    assert len(steps) == 2 and steps[0].startswith("step 1/2  reward ") and " wait " in steps[0]  # one line a step
+    assert "{'loss'" not in done.stdout + done.stderr  # not TRL's whole metrics dict
+    assert "Warning" not in done.stderr, done.stderr[-2000:]  # no warning in every run
     assert len(read_metrics(tmp_path / "run")) == 2
     plotted = subprocess.run([*run, "plot", str(tmp_path / "run")], capture_output=True, text=True, timeout=120)
     assert plotted.returncode == 0, plotted.stderr
