@@ -28,7 +28,8 @@ def train(cfg, callbacks=()):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_grpo_learns_from_service_rewards_over_http(fresh_service, tmp_path, seed):
-    """The shipped CPU demo learns for any seed (a sweep of 16 seeds: every one from ~0.3 to >= 0.98)."""
+    """The shipped CPU demo learns for any seed (a sweep of 16 seeds: the last-30-step mean reward went from
+    0.28-0.36 to 0.969-1.000 for every one)."""
     cfg = tiny_config(tmp_path / "run", fresh_service.url, steps=300)
     cfg = dataclasses.replace(cfg, training={**cfg.training, "seed": seed}, tiny={**cfg.tiny, "seed": seed})
     trainer, scorer = train(cfg)
