@@ -60,13 +60,16 @@ class Runner:
         self.env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
     def substitute(self, text: str) -> str:
-        text = re.sub(r"(?<![\w./-])runs(?=/|\s|$)", f"{self.tmp}/runs", text.replace(DEFAULT, self.address))
-        return re.sub(r"--config (\S+\.ya?ml)", lambda m: f"--config {self._config(m.group(1))}", text)
+        return re.sub(r"--config (\S+\.ya?ml)", lambda m: f"--config {self._config(m.group(1))}", self._isolate(text))
+
+    def _isolate(self, text: str) -> str:
+        """The test service's address, and ``runs`` in the temporary directory."""
+        return re.sub(r"(?<![\w./-])runs(?=/|\s|$)", f"{self.tmp}/runs", text.replace(DEFAULT, self.address))
 
     def _config(self, name: str) -> Path:
         copy = self.tmp / "configs" / Path(name).name
         copy.parent.mkdir(exist_ok=True)
-        copy.write_text((ROOT / name).read_text().replace(DEFAULT, self.address))
+        copy.write_text(self._isolate((ROOT / name).read_text()))
         return copy
 
     def bash(self, body: str) -> str:
@@ -95,7 +98,9 @@ def test_the_readme_marks_its_runnable_blocks():
 def test_readme_block_runs_as_written(index, readme_service, tmp_path):
     lang, body = blocks()[index]
     runner = Runner(readme_service.url, tmp_path)
+    had_runs = (ROOT / "runs").exists()
     if lang == "python":
         runner.python(body)
     else:
         runner.bash(body)
+    assert had_runs or not (ROOT / "runs").exists(), "a README command wrote into the checkout's runs/"
