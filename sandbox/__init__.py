@@ -10,7 +10,6 @@ engine answers, else bubblewrap), and ``unsafe-local`` (no isolation: trusted co
 from __future__ import annotations
 
 import atexit
-import shutil
 import threading
 import time
 
@@ -22,19 +21,19 @@ from sandbox.testcases import BadTests, TestSuite, parse_tests
 
 __all__ = ["ALIASES", "LANGUAGES", "Backend", "BadTests", "Language", "Limits", "Report", "SandboxUnavailable",
            "TestReport", "TestSuite", "Unsupported", "Verdict", "available", "get_backend", "get_language", "judge",
-           "parse_tests"]
+           "parse_tests", "status"]
 
-_backends: dict[str, Backend] = {}
+_backends: dict[tuple[str, bool], Backend] = {}
 _lock = threading.Lock()
 
 
-def _make(name: str) -> Backend:
+def _make(name: str, bwrap_rlimits_only: bool = False) -> Backend:
     if name == "docker":
         from sandbox.backends.docker import DockerBackend
         return DockerBackend()
     if name == "bwrap":
         from sandbox.backends.bwrap import BwrapBackend
-        return BwrapBackend()
+        return BwrapBackend(rlimits_only=bwrap_rlimits_only)
     if name == "unsafe-local":
         from sandbox.backends.local import LocalBackend
         return LocalBackend()
@@ -42,51 +41,74 @@ def _make(name: str) -> Backend:
         reasons = []
         for candidate in ("docker", "bwrap"):
             try:
-                return _make(candidate)
+                return _make(candidate, bwrap_rlimits_only)
             except SandboxUnavailable as exc:
                 reasons.append(str(exc))
         raise SandboxUnavailable("no sandbox available: install Docker or bubblewrap (" + "; ".join(reasons) + ")")
     raise ValueError(f"unknown sandbox backend {name!r}: docker, bwrap, auto or unsafe-local")
 
 
-def available(name: str = "auto") -> bool:
-    """Could ``name`` run a submission here? Cheap (no container starts): the Docker engine answers a ping,
-    ``bwrap`` is installed. For readiness probes; :func:`get_backend` still has the final word."""
+def status(name: str = "auto", *, bwrap_rlimits_only: bool = False) -> tuple[bool, str]:
+    """(could ``name`` run a submission here, one line saying how or why not), for readiness probes. Cheap:
+    no sandbox starts. Docker: the engine answers a ping. bwrap: installed, and which limits apply
+    (``bwrap: cgroup v2 limits``, ``bwrap: per-process limits only (...)``) or why it would refuse to start.
+    :func:`get_backend` still has the final word."""
     if name == "unsafe-local":
-        return True
+        return True, "unsafe-local: no isolation (trusted code only)"
     if name == "auto":
-        return available("docker") or available("bwrap")
+        first = status("docker")
+        if first[0]:
+            return first
+        second = status("bwrap", bwrap_rlimits_only=bwrap_rlimits_only)
+        return second if second[0] else (False, f"{first[1]}; {second[1]}")
     if name == "bwrap":
-        return shutil.which("bwrap") is not None
+        with _lock:
+            running = _backends.get(_key("bwrap", bwrap_rlimits_only))
+        if running is not None:
+            return True, f"bwrap: {running.describe()}"  # type: ignore[attr-defined]
+        from sandbox.backends.bwrap import status as bwrap_status
+        return bwrap_status(rlimits_only=bwrap_rlimits_only)
     if name == "docker":
         try:
             import docker
-            return bool(docker.from_env(timeout=2).ping())
-        except Exception:  # no SDK, no socket, no answer: all mean "not here"
-            return False
-    return False
+            docker.from_env(timeout=2).ping()
+            return True, "docker: engine answers"
+        except Exception as exc:  # no SDK, no socket, no answer: all mean "not here"
+            return False, f"docker: engine not reachable ({type(exc).__name__})"
+    return False, f"{name}: unknown sandbox backend"
 
 
-_failures: dict[str, tuple[float, SandboxUnavailable]] = {}
+def available(name: str = "auto", *, bwrap_rlimits_only: bool = False) -> bool:
+    """Could ``name`` run a submission here? :func:`status` without the reason."""
+    return status(name, bwrap_rlimits_only=bwrap_rlimits_only)[0]
+
+
+def _key(name: str, bwrap_rlimits_only: bool) -> tuple[str, bool]:
+    return name, bwrap_rlimits_only and name in ("bwrap", "auto")  # the option means nothing to the others
+
+
+_failures: dict[tuple[str, bool], tuple[float, SandboxUnavailable]] = {}
 RETRY_AFTER_S = 30.0  # a backend that could not start is not retried (an image build, say) for this long
 
 
-def get_backend(name: str = "auto") -> Backend:
+def get_backend(name: str = "auto", *, bwrap_rlimits_only: bool = False) -> Backend:
     """The process's backend of that name, created on first use and reused (warm containers). Raises
-    :class:`SandboxUnavailable` (remembered for ``RETRY_AFTER_S``) or ``ValueError`` for an unknown name."""
+    :class:`SandboxUnavailable` (remembered for ``RETRY_AFTER_S``) or ``ValueError`` for an unknown name.
+    ``bwrap_rlimits_only``: bubblewrap may run without cgroups, on per-process limits (see its module)."""
+    key = _key(name, bwrap_rlimits_only)
     with _lock:
-        if name in _backends:
-            return _backends[name]
-        failed = _failures.get(name)
+        if key in _backends:
+            return _backends[key]
+        failed = _failures.get(key)
         if failed and time.monotonic() - failed[0] < RETRY_AFTER_S:
             raise failed[1]
         try:
-            _backends[name] = _make(name)
+            _backends[key] = _make(name, bwrap_rlimits_only)
         except SandboxUnavailable as exc:
-            _failures[name] = (time.monotonic(), exc)
+            _failures[key] = (time.monotonic(), exc)
             raise
-        _failures.pop(name, None)
-        return _backends[name]
+        _failures.pop(key, None)
+        return _backends[key]
 
 
 @atexit.register

@@ -1,4 +1,5 @@
-"""``python -m sandbox build`` builds the sandbox image; ``check`` runs a smoke test on each backend."""
+"""``python -m sandbox build`` builds the sandbox image; ``check`` runs a smoke test on each backend;
+``status`` says, without starting a sandbox, whether each backend could run here and with which limits."""
 
 from __future__ import annotations
 
@@ -45,6 +46,16 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _status(args: argparse.Namespace) -> int:
+    from sandbox import status
+    failed = 0
+    for name in args.backends:
+        ok, line = status(name, bwrap_rlimits_only=args.bwrap_rlimits_only)
+        print(line)
+        failed += not ok
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sandbox", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -52,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     check = sub.add_parser("check", help="grade a + b on each backend")
     check.add_argument("backends", nargs="*", default=["docker", "bwrap"])
     check.set_defaults(func=_check)
+    status = sub.add_parser("status", help="could each backend run here, and with which limits (starts nothing)")
+    status.add_argument("backends", nargs="*", default=["docker", "bwrap"])
+    status.add_argument("--bwrap-rlimits-only", action="store_true",
+                        help="accept per-process limits where bubblewrap has no cgroups")
+    status.set_defaults(func=_status)
     args = parser.parse_args(argv)
     return args.func(args)
 
