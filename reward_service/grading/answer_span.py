@@ -34,6 +34,7 @@ Source = Literal["boxed", "math_span", "bare", "statement", "prose"]
 
 BARE_ANSWER_CHARS = 120      # a longer region is not one bare answer
 STATEMENT_REACH = 150        # characters after an anchor in which its answer must start
+MAX_STATEMENTS = 20          # the last this many "answer is" anchors are tried, not thousands of them
 MAX_GROUP = 8                # answers written together: at most this many parts
 GROUP_GAP_WORDS = 4          # "\boxed{1} \text{ for part (a) and } \boxed{2}" is one group; a sentence is not
 
@@ -83,36 +84,38 @@ class AnswerSpan:
     prose: bool = False          # read out of a sentence (a run), not written as mathematics
 
 
-def _box_content(text: str, idx: int) -> tuple[str, int] | None:
-    """(content, end) of the box whose command starts at ``idx``; None when its braces never close."""
-    i = _BOX.match(text, idx).end()  # type: ignore[union-attr]
-    while i < len(text) and text[i] == " ":
-        i += 1
-    if i >= len(text) or text[i] != "{":
-        token = text[i:].split(maxsplit=1)  # "\boxed 5"
-        return (token[0].rstrip(".,;$"), i + len(token[0])) if token and i > idx + 5 else None
-    depth = 0
-    for j in range(i, len(text)):
-        if text[j] == "{":
-            depth += 1
-        elif text[j] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[i + 1:j], j + 1
-    return None
+def _closing_braces(text: str) -> dict[int, int]:
+    """The index of the ``}`` that closes each ``{`` that is closed (one pass, so unclosed boxes cost no more)."""
+    closes, stack = {}, []
+    for i, c in enumerate(text):
+        if c == "{":
+            stack.append(i)
+        elif c == "}" and stack:
+            closes[stack.pop()] = i
+    return closes
 
 
 def boxes(text: str) -> list[tuple[int, int, str]]:
-    """Every top-level box as (start, end, content), in order; a box nested in another is its content's."""
+    """Every top-level box as (start, end, content), in order; a box nested in another is its content's.
+    ``\\boxed 5`` (no braces) is the box of ``5``; a box whose brace never closes is none."""
     found: list[tuple[int, int, str]] = []
+    closes: dict[int, int] | None = None
     pos = 0
     while (m := _BOX.search(text, pos)) is not None:
-        box = _box_content(text, m.start())
-        if box is None:
-            pos = m.end()
-            continue
-        found.append((m.start(), box[1], box[0]))
-        pos = box[1]
+        i = m.end()
+        while i < len(text) and text[i] == " ":
+            i += 1
+        pos = m.end()
+        if i < len(text) and text[i] == "{":
+            closes = _closing_braces(text) if closes is None else closes
+            if i in closes:
+                found.append((m.start(), closes[i] + 1, text[i + 1:closes[i]]))
+                pos = closes[i] + 1
+        elif i > m.end():
+            token = text[i:i + 200].split(maxsplit=1)
+            if token:
+                found.append((m.start(), i + len(token[0]), token[0].rstrip(".,;$")))
+                pos = i + len(token[0])
     return found
 
 
@@ -143,18 +146,22 @@ def _box_group(found: list[tuple[int, int, str]], text: str) -> tuple[str, ...]:
 
 
 def _last_span_before(text: str, limit: int) -> tuple[int, int, str] | None:
-    """The last math span that ends by ``limit``, delimiters paired from the end."""
+    """The last math span that ends by ``limit``, delimiters paired from the end (in one pass over them)."""
     tokens = [(m.start(), m.end(), m.group()) for m in _DELIMITER.finditer(text, 0, limit) if m.group() != "\\$"]
+    last: dict[str, int] = {}  # the index of the last token of each kind seen so far
+    before: list[dict[str, int]] = []
+    for k, (_, _, kind) in enumerate(tokens):
+        before.append(dict(last))
+        last[kind] = k
     for k in range(len(tokens) - 1, 0, -1):
         start, end, closer = tokens[k]
         opener = _OPENER.get(closer)
-        if opener is None:
+        j = before[k].get(opener, -1) if opener else -1
+        if j < 0:
             continue
-        for j in range(k - 1, -1, -1):
-            if tokens[j][2] == opener:
-                return tokens[j][0], end, text[tokens[j][1]:start]
-            if opener in ("$", "$$") and tokens[j][2] in ("$", "$$"):
-                break  # "$$ … $": no pair for this closer; try the one before
+        if opener in ("$", "$$") and before[k].get("$$" if opener == "$" else "$", -1) > j:
+            continue  # "$$ … $": no pair for this closer; try the one before
+        return tokens[j][0], end, text[tokens[j][1]:start]
     return None
 
 
@@ -236,7 +243,7 @@ def _conclusion_after(text: str, start: int) -> Found | None:
 def _last_statement(region: str, anchor: re.Pattern[str],
                     answer_of: Callable[[str, int], Found | None]) -> tuple[re.Match[str], Found] | None:
     """(anchor, what it states) of the last statement of one kind that gives an answer."""
-    for m in reversed(list(anchor.finditer(region))):
+    for m in reversed(list(anchor.finditer(region))[-MAX_STATEMENTS:]):
         found = answer_of(region, m.end())
         if found and found[1][-1]:
             return m, found

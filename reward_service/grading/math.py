@@ -39,6 +39,8 @@ __all__ = ["MathOptions", "grade_math", "warmup"]
 
 logging.getLogger("math_verify").setLevel(logging.ERROR)  # it warns on every call with timeouts off
 
+MAX_ANSWER_CHARS = 1000  # the longest answer in MATH-500 has 53; matrices and lists a few hundred
+MAX_NESTING = 40         # brackets inside brackets
 _PERCENT = re.compile(r"\\?%")
 _DECIMAL_COMMA = re.compile(r"^-?\d+,(?:\d{1,2}|\d{4,})$")
 _INTEGER = re.compile(r"^-?(?:[1-9]\d{0,2}(?:,\d{3})+|\d+)$")  # 0,111 is a decimal comma to latex2sympy
@@ -225,6 +227,9 @@ def grade_math(region: str, reference: str, options: MathOptions = MathOptions()
         return _grade_clock(span, ref, shown)
     graded = _answer_text(span, ref)
     shown["extracted"] = graded[:200]
+    too_big = _too_big(graded)
+    if too_big:  # parsing it would take longer than the item's limit: a 0, not a timeout (null reward)
+        return Verdict.ok(0.0, reason=f"unparseable answer ({too_big})", **shown, matched=False)
     if graded == ref.text:  # written as the reference is: equal, and no parse needed
         return Verdict.ok(1.0, **shown, matched=True)
     pred = _parse_answer(span, ref, graded)
@@ -238,6 +243,21 @@ def grade_math(region: str, reference: str, options: MathOptions = MathOptions()
     if error:
         return Verdict.error(f"comparison failed: {error}", **shown, matched=False)
     return Verdict.ok(0.0, reason="not equivalent", **shown, matched=False)
+
+
+def _too_big(text: str) -> str | None:
+    """Why an answer is too big to parse (no real answer is), or None. A policy must not be able to turn
+    its 0 into a timeout, whose reward is null, by writing an answer that takes sympy minutes."""
+    if len(text) > MAX_ANSWER_CHARS:
+        return f"longer than {MAX_ANSWER_CHARS} characters"
+    depth = deepest = 0
+    for c in text:
+        if c in "({[":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in ")}]":
+            depth -= 1
+    return f"nested deeper than {MAX_NESTING}" if deepest > MAX_NESTING else None
 
 
 def _percent_equal(reference: str, graded: str, options: MathOptions) -> bool:

@@ -176,3 +176,31 @@ def test_pathological_inputs_are_well_formed():
     # They are run (and killed) by the service-level timeout tests; here only their shape is checked.
     assert len(PATHOLOGICAL) >= 4
     assert all(set(p) == {"region", "reference", "note"} for p in PATHOLOGICAL)
+
+
+# A policy must not turn its 0 into a timeout (a null reward, dropped from the group) by writing something
+# that takes the grader long: each of these is graded at once (in ~0.5 s) where it took 5 to 80 s.
+HOSTILE = {
+    "unclosed boxes": "\\boxed{" * 20_000,
+    "unmatched closers": "x \\) " * 20_000,
+    "many answer anchors": "the answer is " * 20_000,
+    "many conclusions": "therefore, " * 20_000,
+    "a long boxed sum": "\\boxed{" + "1+" * 20_000 + "1}",
+    "deep brackets": "\\boxed{" + "(" * 300 + "1" + ")" * 300 + "}",
+    "a long math span": "$" + "x+" * 20_000 + "x$",
+    "a long prose run": "so " + "1+" * 50_000,
+}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("region", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_regions_are_a_quick_zero_not_a_timeout(region):
+    verdict = grade_math(region, "5")
+    assert verdict.status is Status.ok and verdict.score == 0.0
+
+
+def test_the_size_limits_leave_real_answers_alone():
+    assert grade_math("\\boxed{" + "+".join(["1"] * 400) + "}", "400").score == 1.0  # 799 characters
+    nested = "(" * 30 + "2" + ")" * 30
+    assert grade_math(f"\\boxed{{{nested}}}", "2").score == 1.0
+    assert "nested deeper than 40" in grade_math("\\boxed{" + "(" * 41 + "2" + ")" * 41 + "}", "2").reason
