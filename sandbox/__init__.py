@@ -10,6 +10,7 @@ engine answers, else bubblewrap), and ``unsafe-local`` (no isolation: trusted co
 from __future__ import annotations
 
 import atexit
+import shutil
 import threading
 import time
 
@@ -64,7 +65,7 @@ def status(name: str = "auto", *, bwrap_rlimits_only: bool = False) -> tuple[boo
     if name == "bwrap":
         with _lock:
             running = _backends.get(_key("bwrap", bwrap_rlimits_only))
-        if running is not None:
+        if running is not None and shutil.which("bwrap"):  # the tool can go away under a running backend
             return True, f"bwrap: {running.describe()}"  # type: ignore[attr-defined]
         from sandbox.backends.bwrap import status as bwrap_status
         return bwrap_status(rlimits_only=bwrap_rlimits_only)

@@ -47,10 +47,11 @@ def same_value(got: Any, want: Any, tolerance: float | None = None) -> bool:
 
 
 def parse_result(text: str | None) -> tuple[bool, Any]:
-    """(ok, value) of the JSON a function-call harness wrote."""
+    """(ok, value) of the JSON a function-call harness wrote. The program may have written anything there:
+    ``'[' * 100000`` is as much a failure to return a value as text that is not JSON."""
     if text is None:
         return False, None
     try:
         return True, json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False, None

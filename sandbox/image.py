@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -23,19 +25,31 @@ def image_tag() -> str:
 
 
 def ensure_image(client: Any, build: bool = True) -> str:
-    """The image's tag; builds it when missing (and ``build``), else raises ``LookupError``."""
-    import docker.errors
+    """The image's tag; builds it when missing (and ``build``), else raises ``LookupError``. Processes of one
+    host that need it at once (every code grader of a fresh service) build it once: the first builds, under
+    a file lock, and the others find it built when they get the lock."""
     tag = image_tag()
+    if _present(client, tag):
+        return tag
+    if not build:
+        raise LookupError(f"sandbox image {tag} is not built: run `python -m sandbox build`")
+    lock_path = Path(tempfile.gettempdir()) / f"{tag.replace(':', '-')}.build.lock"
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _present(client, tag):
+            log.info("building sandbox image %s", tag)
+            client.images.build(path=str(CONTEXT), dockerfile="Dockerfile", tag=tag, rm=True, pull=False)
+            client.images.get(tag).tag(REPOSITORY, "latest")
+    return tag
+
+
+def _present(client: Any, tag: str) -> bool:
+    import docker.errors
     try:
         client.images.get(tag)
-        return tag
+        return True
     except docker.errors.ImageNotFound:
-        if not build:
-            raise LookupError(f"sandbox image {tag} is not built: run `python -m sandbox build`") from None
-    log.info("building sandbox image %s", tag)
-    client.images.build(path=str(CONTEXT), dockerfile="Dockerfile", tag=tag, rm=True, pull=False)
-    client.images.get(tag).tag(REPOSITORY, "latest")
-    return tag
+        return False
 
 
 def remove_old_images(client: Any) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from dataclasses import dataclass, field
@@ -56,6 +57,25 @@ class Report:
 DEFAULT_LIMITS = Limits()
 RECV_SLACK_S = 5.0  # how much longer than a program's limit the runner may take to answer
 _MEMORY_SIGNS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory")
+DETAIL_BYTES = 1000   # a test's detail (the end of its stderr), as JSON
+OUTPUT_BYTES = 2000   # compile output, and the reason of a sandbox error, as JSON
+CUT = "[...] "
+
+
+def clip(text: str, limit: int) -> str:
+    """The end of ``text`` that fits ``limit`` bytes once JSON-encoded (escapes counted: a submission
+    chooses what it writes, down to control characters), marked where cut. The end, because the last lines
+    of a traceback or a compiler's output say the most."""
+    if len(text) <= limit and len(json.dumps(text)) <= limit:
+        return text
+    keep = min(len(text), limit)
+    while keep > 0:
+        piece = CUT + text[-keep:]
+        cost = len(json.dumps(piece))
+        if cost <= limit:
+            return piece
+        keep = min(keep - 1, keep * limit // cost)  # as many characters as this mix of escapes allows
+    return CUT
 
 
 def classify(run: dict[str, Any], case: TestCase, fn_mode: bool, tolerance: float | None) -> TestReport:
@@ -70,7 +90,8 @@ def classify(run: dict[str, Any], case: TestCase, fn_mode: bool, tolerance: floa
         return TestReport(Verdict.memory_limit, **timing)
     if sig is not None or run.get("exit") != 0:
         how = f"killed by signal {sig}" if sig is not None else f"exit code {run.get('exit')}"
-        return TestReport(Verdict.runtime_error, detail=f"{how}: {run.get('stderr', '')[-500:]}".strip(), **timing)
+        stderr = clip((run.get("stderr") or "").rstrip(), DETAIL_BYTES)
+        return TestReport(Verdict.runtime_error, detail=f"{how}: {stderr}".strip(), **timing)
     if fn_mode:
         ok, value = parse_result(run.get("result"))
         if not ok:
@@ -94,7 +115,7 @@ def _job(program: Any, limits: Limits, backend: Backend) -> dict[str, Any]:
 def _compile_failure(built: dict[str, Any], limits: Limits) -> str:
     if built.get("timed_out"):
         return f"compilation took longer than {limits.compile_time_s:g} s"
-    return (built.get("stderr") or "")[-2000:]
+    return clip((built.get("stderr") or "").rstrip(), OUTPUT_BYTES)
 
 
 def _run_tests(session: Session, suite: TestSuite, limits: Limits, deadline: float, stop_on_failure: bool,
@@ -111,7 +132,8 @@ def _run_tests(session: Session, suite: TestSuite, limits: Limits, deadline: flo
             try:
                 run = session.recv(wall + RECV_SLACK_S)
             except SessionBroken as exc:  # the program took the runner down with it, or froze it
-                reports.append(TestReport(Verdict.runtime_error, detail=f"the sandbox runner failed: {exc}"))
+                reports.append(TestReport(Verdict.runtime_error,
+                                          detail=clip(f"the sandbox runner failed: {exc}", DETAIL_BYTES)))
                 return reports, True
             if "error" in run:
                 raise SessionBroken(run["error"])
@@ -133,7 +155,8 @@ def judge(code: str, language: Language, suite: TestSuite, backend: Backend, lim
     try:
         session = backend.session(limits)
     except SessionBroken as exc:
-        return Report(Verdict.sandbox_error, 0, total, compile_output=str(exc), backend=backend.name)
+        return Report(Verdict.sandbox_error, 0, total, compile_output=clip(str(exc), OUTPUT_BYTES),
+                      backend=backend.name)
     anomaly = True
     try:
         session.send(_job(program, limits, backend))
@@ -146,7 +169,8 @@ def judge(code: str, language: Language, suite: TestSuite, backend: Backend, lim
                           _compile_failure(built["compile"], limits), backend.name)
         reports, anomaly = _run_tests(session, suite, limits, deadline, stop_on_failure, float_tolerance)
     except SessionBroken as exc:
-        return Report(Verdict.sandbox_error, 0, total, compile_output=str(exc), backend=backend.name)
+        return Report(Verdict.sandbox_error, 0, total, compile_output=clip(str(exc), OUTPUT_BYTES),
+                      backend=backend.name)
     finally:
         session.close(anomaly=anomaly)
     reports += [TestReport(Verdict.skipped)] * (total - len(reports))

@@ -1,4 +1,5 @@
-"""The trusted runner: runs inside the sandbox, speaks line-delimited JSON on stdin/stdout. Stdlib only.
+"""The trusted runner: runs inside the sandbox, speaks line-delimited JSON on stdin/stdout. Stdlib only, one
+file (the backends copy or bind just this file into the sandbox).
 
 Protocol (one JSON object per line; any number of sessions on one stdin, until end of input):
     host → {"files": {name: text}, "compile": argv | null, "run": argv, "limits": {...}, ...}   (a session)
@@ -9,10 +10,35 @@ Protocol (one JSON object per line; any number of sessions on one stdin, until e
     runner → {"end": true, "clean": bool}
 Each program runs as a child in its own session with rlimits (CPU, file size, open files, optionally
 address space and processes), a wall-clock limit (its whole process group is killed), capped output, and
-peak memory from wait4. The runner is PID 1 of its sandbox, which makes it immune to signals from the
-programs it runs (``kill -9 -1`` included), and it is not dumpable, so they cannot ptrace it or open its
-pipes through /proc. With ``sweep`` set, the end of a session kills every other process in the sandbox,
-reaps them and empties the writable directories, so nothing a submission did survives into the next one.
+peak memory from wait4. Text from JSON may hold lone surrogates: they become the bytes they stand for.
+
+Python programs are not started by exec (an interpreter start per test): they are forked from an
+interpreter that has imported the common modules. For the first submission a runner serves, that is the
+runner itself (bubblewrap and the local backend start one per submission). Once it has read a job, though,
+its freed memory keeps that submission's code, inputs and outputs, and a later program could scan its own
+memory for a correct solution sent by another sample. So a runner that serves many (Docker's warm
+containers, ``--many``) forks, before it reads any job, the *zygote*, which never holds any job data (a
+fresh one, by exec, replaces one that is gone). It forks *spares*, a few at a time, through an
+intermediate that exits at once, so that each spare is the runner's child (it is PID 1, and a subreaper anyway) and childless: the
+runner waits for it as for any child, time, status and peak memory from its own wait4. For a test the
+runner hands the waiting spare the argv, directory, environment and limits, and the program's
+stdin/stdout/stderr pipes (SCM_RIGHTS), and orders more spares, made while the program runs, when that
+was the last: a test costs one hand-over (and the zygote 1.25 forks, beside it).
+
+The runner is PID 1 of its sandbox: signals from inside reach it only where it has a handler (Python
+installs one for SIGINT), and it ignores those (``SHIELD``), so ``kill -9 -1`` and the like do nothing
+to it. It and its helpers (the zygote, spares) are not dumpable, so programs cannot ptrace them or
+open their pipes through /proc. But they run under the programs' uid, so a program can kill or stop them, or
+change what their children inherit (rlimits by prlimit, nice value, scheduling policy, CPU affinity): the
+runner continues them before each program and replaces one that is gone or changed. Itself it cannot repair
+(an unprivileged process cannot raise a hard limit again): then every later test of the session fails as
+the program's runtime error, and the sweep reports the sandbox dirty.
+
+As PID 1, whose sandbox (pid and IPC namespaces) holds nothing but the submission, the runner also clears
+it before each test: it stops every other process at once (a fork racing with that fails), kills them and
+removes every SysV IPC object, so nothing one test left running (a daemon holding every pid, say) hurts the
+next. With ``sweep`` set, the end of a session also empties the writable directories and reports whether
+processes, IPC objects and files are all gone.
 """
 
 import ctypes
@@ -22,39 +48,79 @@ import resource
 import select
 import shutil
 import signal
+import socket
+import stat
 import sys
 import tempfile
 import time
 
 STDERR_KEEP = 4096
-PR_SET_DUMPABLE = 4
-# Imported once before Python programs are forked from this interpreter, so that each test does not pay for
-# them again (LeetCode-style solutions import most of these through the harness's prelude).
+ERROR_KEEP = 2000  # characters of a runner error (they can quote what a program wrote)
+PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
+IPC_RMID = 0
+SYSV_IPC = (("/proc/sysvipc/shm", "shmctl", lambda f, i: f(i, IPC_RMID, None)),
+            ("/proc/sysvipc/msg", "msgctl", lambda f, i: f(i, IPC_RMID, None)),
+            ("/proc/sysvipc/sem", "semctl", lambda f, i: f(i, 0, IPC_RMID)))
+ZYGOTE_FD = 3
+ZYGOTE_ANSWER_S = 5.0
+SPARES = 4  # made per request, through one intermediate (it costs a fork and an exit, whatever the batch)
+# The answer to a test when a program has re-limited or re-niced the runner (and so all it would start).
+TAMPERED = {"stdout": "", "stderr": "the submission changed the limits or the scheduling of the sandbox's own "
+            "processes", "exit": None, "signal": signal.SIGKILL, "time_s": 0.0, "cpu_s": 0.0, "max_rss_kb": 0,
+            "timed_out": False, "output_limit": False, "oom": False, "result": None}
+# Signals a program can send that could reach the runner: as PID 1 it gets only those it has a handler
+# for (Python installs one for SIGINT); ignored, none does. Not SIGCHLD: ignoring it breaks wait4.
+SHIELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
+          signal.SIGALRM, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU, signal.SIGPIPE, signal.SIGXFSZ)
+RLIMITS = [getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_")]
+BASELINE = None  # the runner's _state() at start: what its helpers must still have
+# Imported once by the zygote, so that each test does not pay for them again (LeetCode-style solutions
+# import most of these through the harness's prelude).
 PRELOAD = ("typing", "collections", "math", "heapq", "bisect", "itertools", "functools", "string", "re",
            "random", "json", "traceback", "types")
-_preloaded = False
+_libc = ctypes.CDLL(None, use_errno=True)
 
 
-def _preload():
-    global _preloaded
-    if not _preloaded:
-        import _sitebuiltins
-        import builtins
-        builtins.exit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")  # as ``site`` would (we run with -S)
-        builtins.quit = _sitebuiltins.Quitter("quit", "Ctrl-D (i.e. EOF)")
-        for name in PRELOAD:
-            try:
-                __import__(name)
-            except ImportError:
-                pass
-        _preloaded = True
+def _preload():  # cheap the second time (the zygote forked from a runner that did it)
+    import _sitebuiltins
+    import builtins
+    builtins.exit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")  # as ``site`` would (we run with -S)
+    builtins.quit = _sitebuiltins.Quitter("quit", "Ctrl-D (i.e. EOF)")
+    for name in PRELOAD:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
 
 
-def _undumpable():
+def _prctl(option, value):
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    except OSError:
+        _libc.prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
         pass
+
+
+def _set_signals(handler):
+    """The disposition of every signal in SHIELD to ``handler``."""
+    for sig in SHIELD:
+        signal.signal(sig, handler)
+
+
+def _fresh_signals():
+    """Dispositions as a fresh interpreter has them (ignored ones would survive exec, and Python programs
+    run in this one)."""
+    _set_signals(signal.SIG_DFL)
+    for sig, handler in ((signal.SIGINT, signal.default_int_handler), (signal.SIGPIPE, signal.SIG_IGN),
+                         (signal.SIGXFSZ, signal.SIG_IGN)):
+        signal.signal(sig, handler)
+
+
+def _encode(text):
+    """UTF-8 of text that came as JSON: a lone surrogate is the byte surrogateescape stands for, or itself."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
 
 
 def _send(obj):
@@ -90,7 +156,6 @@ def _limit_child(limits, wall):
         resource.setrlimit(resource.RLIMIT_AS, (size, size))
     if limits.get("nproc"):
         resource.setrlimit(resource.RLIMIT_NPROC, (limits["nproc"], limits["nproc"]))
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
 
 def _run_python_here(argv, cwd):
@@ -141,32 +206,296 @@ def _join_threads():
         sys.modules["threading"]._shutdown()
 
 
-def _spawn(argv, limits, wall, cwd, env, here=False):
-    """Fork the limited child; returns (pid, stdin write end, stdout read end, stderr read end). With
-    ``here``, a Python program runs in the fork itself instead of a new interpreter."""
+def _become(spec, fds, here):
+    """In a forked child: become the program ``spec`` describes, on ``fds`` as stdin/stdout/stderr; in this
+    interpreter with ``here``. Never returns."""
+    try:
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+        os.closerange(3, 4096)
+        os.chdir(spec["cwd"])
+        _limit_child(spec["limits"], spec["wall"])
+        _fresh_signals()
+        if here:
+            os.environ.clear()
+            os.environ.update(spec["env"])
+            _run_python_here(spec["argv"], spec["cwd"])
+        os.execvpe(spec["argv"][0], spec["argv"], spec["env"])
+    except BaseException as exc:
+        os.write(2, f"exec failed: {exc!r}"[:ERROR_KEEP].encode())
+    os._exit(127)
+
+
+# --- the zygote: starts Python programs, never sees what they are given ----------------------------------
+
+def _state(pid=0):
+    """What any process of the programs' uid can change in another one without ptrace (prlimit,
+    setpriority, sched_setscheduler, sched_setaffinity), and the children of that process would inherit.
+    None once ``pid`` is gone."""
+    try:
+        return ([resource.prlimit(pid, r) for r in RLIMITS], os.getpriority(os.PRIO_PROCESS, pid),
+                os.sched_getscheduler(pid), os.sched_getaffinity(pid))
+    except OSError:
+        return None
+
+
+def _zygote(sock):
+    """The zygote's loop: on each request, fork a batch of spares for the runner and pass it their sockets.
+    It exits when the runner goes."""
+    _prctl(PR_SET_DUMPABLE, 0)  # again: exec made it dumpable
+    _fresh_signals()  # ignoring signals would not protect it (SIGKILL): one that a program killed is replaced
+    os.chdir("/")
+    _preload()
+    while True:
+        try:
+            if not sock.recv(16):
+                os._exit(0)
+            pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(SPARES)]
+        except OSError:
+            os._exit(0)
+        try:
+            note, fds = {"spares": _fork_spares([theirs for _, theirs in pairs])}, [ours.fileno() for ours, _ in pairs]
+        except OSError as exc:
+            note, fds = {"error": repr(exc)[:ERROR_KEEP]}, []
+        try:
+            socket.send_fds(sock, [json.dumps(note).encode()], fds)
+        except OSError:
+            os._exit(0)
+        finally:
+            for pair in pairs:
+                for end in pair:
+                    end.close()
+
+
+def _fork_spares(socks):
+    """Fork a spare on each of ``socks`` through one intermediate that exits at once, so that the spares
+    are the runner's children (it is PID 1, or a subreaper), childless, as a fresh interpreter would be;
+    their pids, once that is so (the intermediate has been reaped)."""
+    r, w = os.pipe()
+    middle = os.fork()
+    if middle == 0:
+        try:
+            pids = []
+            for sock in socks:
+                pid = os.fork()
+                if pid == 0:
+                    _spare(sock)
+                pids.append(pid)
+        finally:
+            os.write(w, json.dumps(pids).encode())
+            os._exit(0)
+    os.close(w)
+    try:
+        answer = os.read(r, 4096)
+    finally:
+        os.close(r)
+        os.waitpid(middle, 0)
+    if not answer or not json.loads(answer):
+        raise OSError("could not fork a spare")
+    return json.loads(answer)
+
+
+def _spare(sock):
+    """A spare: wait for the program to become (argv, directory, environment, limits, and its stdin, stdout
+    and stderr); exit when the runner goes."""
+    os.closerange(3, sock.fileno())  # the zygote's sockets among them
+    os.closerange(sock.fileno() + 1, 4096)
+    try:
+        data, fds, _, _ = socket.recv_fds(sock, 65536, 3)
+    except OSError:
+        data, fds = b"", []
+    if data and len(fds) == 3:
+        _become(json.loads(data), fds, here=True)
+    os._exit(0)
+
+
+class _Helper:
+    """A helper process of the runner's (the zygote, a spare): its pid, a pidfd to watch and signal it
+    (never a recycled pid), and the socket to it."""
+
+    def __init__(self, pid, sock):
+        self.pid, self.pidfd, self.sock = pid, os.pidfd_open(pid), sock
+
+    def alive(self):
+        return not select.select([self.pidfd], [], [], 0)[0]
+
+    def sound(self):
+        """Alive, and neither its limits nor its scheduling changed (by a program, since we start it so)."""
+        return self.alive() and _state(self.pid) == BASELINE
+
+    def signal(self, sig):
+        try:
+            signal.pidfd_send_signal(self.pidfd, sig)
+        except ProcessLookupError:
+            pass
+
+    def close(self, kill=True):
+        if kill:
+            self.signal(signal.SIGKILL)
+            try:
+                os.waitid(os.P_PIDFD, self.pidfd, os.WEXITED)
+            except ChildProcessError:
+                pass  # reaped already
+        os.close(self.pidfd)
+        self.sock.close()
+
+
+class Zygote:
+    """The runner's side: start the zygote, order spares from it in batches (made while a program runs, so
+    a test costs one hand-over), and replace it, or a spare, that a program killed, stopped or re-limited.
+    One answer from the zygote is awaited at a time."""
+
+    def __init__(self):
+        self.proc = None
+        self.spares = []
+        self.waiting = self.started = False
+
+    def start(self, fresh):
+        """Fork it (only before any job is read: it would inherit our heap) or, ``fresh``, exec a new one."""
+        self.stop()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                null = os.open(os.devnull, os.O_RDWR)
+                os.dup2(null, 0)  # not the job channel
+                os.dup2(null, 1)
+                ours.close()
+                if not fresh:
+                    _zygote(theirs)
+                os.dup2(theirs.fileno(), ZYGOTE_FD)
+                os.set_inheritable(ZYGOTE_FD, True)
+                os.execv(sys.executable, [sys.executable, "-S", os.path.abspath(__file__), "--zygote"])
+            finally:
+                os._exit(1)
+        theirs.close()
+        self.proc, self.started = _Helper(pid, ours), True
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.close()
+        self.proc, self.waiting = None, False
+
+    def _receive(self):
+        """The spares ordered last; a zygote that does not deliver them is stopped."""
+        self.waiting, fds, spares = False, [], []
+        try:
+            if not select.select([self.proc.sock], [], [], ZYGOTE_ANSWER_S)[0]:
+                raise TimeoutError("the zygote did not answer")
+            data, fds, _, _ = socket.recv_fds(self.proc.sock, 4096, SPARES)
+            note = json.loads(data or b'{"error": "the zygote is gone"}')
+            if len(note.get("spares", ())) != len(fds):
+                raise OSError(f"zygote: {note.get('error')}")
+            while fds:
+                spares.append(_Helper(note["spares"][len(spares)], socket.socket(fileno=fds.pop(0))))
+        except OSError:
+            for fd in fds:
+                os.close(fd)
+            for spare in spares:
+                spare.close()
+            self.stop()
+            raise
+        self.spares += spares
+
+    def order(self):
+        """Ask for spares (one batch at a time); a zygote that is not sound is replaced first."""
+        if self.waiting:
+            return
+        if self.proc is None or not self.proc.sound():
+            self.start(fresh=True)
+        self.proc.sock.send(b"spares")
+        self.waiting = True
+
+    def settle(self):
+        """Take delivery of the spares on order (before the sandbox is cleared, which would kill them half made)."""
+        if self.waiting:
+            try:
+                self._receive()
+            except OSError:
+                pass
+
+    def _next(self):
+        """A sound spare, ordered now if none is left."""
+        self.settle()
+        while self.spares and not self.spares[0].sound():
+            self.spares.pop(0).close()
+        if not self.spares:
+            self.order()
+            self._receive()
+        return self.spares[0]
+
+    def ready(self):
+        """After a sweep: a sound zygote and spares, so that the next submission's first test does not wait
+        for an interpreter to start (when a program killed or re-limited them)."""
+        if not self.started:
+            return  # never needed here
+        try:
+            if self.proc is None or not self.proc.sound():
+                self.start(fresh=True)
+            self._next()
+        except OSError:
+            self.stop()
+
+    def resume(self):
+        for helper in [self.proc, *self.spares]:
+            if helper is not None:
+                helper.signal(signal.SIGCONT)
+
+    def helpers(self):
+        """The live helpers, which a clear spares (dead ones are let go: they are reaped with the rest)."""
+        if self.proc is not None and not self.proc.alive():
+            self.stop()
+        for spare in [s for s in self.spares if not s.alive()]:
+            self.spares.remove(spare)
+            spare.close()
+        return [h for h in [self.proc, *self.spares] if h is not None]
+
+    def spawn(self, spec, fds):
+        """The pid of a program started as ``spec`` says, our child; a zygote or spare that fails is
+        replaced once. Raises OSError when that does not help (our failure: the sandbox was cleared)."""
+        for attempt in (1, 2):
+            try:
+                spare = self._next()
+                socket.send_fds(spare.sock, [json.dumps(spec).encode()], fds)
+                break
+            except OSError:
+                if self.spares:
+                    self.spares.pop(0).close()
+                if attempt == 2:
+                    raise
+        self.spares.pop(0).close(kill=False)  # it is the program now
+        if not self.spares:
+            try:
+                self.order()  # made while the program runs
+            except OSError:
+                self.stop()
+        return spare.pid
+
+
+# --- running one program -------------------------------------------------------------------------------
+
+def _spawn(spec, here, zygote):
+    """Start the limited child: a Python program (``here``) from the zygote when given, else in a fork of
+    this interpreter; anything else by fork and exec. Returns (pid, stdin write end, stdout read end,
+    stderr read end)."""
     stdin_r, stdin_w = os.pipe()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child
-        try:
-            os.dup2(stdin_r, 0)
-            os.dup2(out_w, 1)
-            os.dup2(err_w, 2)
-            os.closerange(3, 4096)
-            os.chdir(cwd)
-            _limit_child(limits, wall)
-            if here:
-                os.environ.clear()
-                os.environ.update(env)
-                signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # as a fresh interpreter has it
-                _run_python_here(argv, cwd)
-            os.execvpe(argv[0], argv, env)
-        except BaseException as exc:
-            os.write(2, f"exec failed: {exc!r}".encode())
-        os._exit(127)
-    for fd in (stdin_r, out_w, err_w):
-        os.close(fd)
+    theirs = (stdin_r, out_w, err_w)
+    try:
+        if here and zygote is not None:
+            pid = zygote.spawn(spec, theirs)
+        else:
+            pid = os.fork()
+            if pid == 0:
+                _become(spec, theirs, here)
+    except BaseException:
+        for fd in (stdin_w, out_r, err_r):
+            os.close(fd)
+        raise
+    finally:
+        for fd in theirs:
+            os.close(fd)
     return pid, stdin_w, out_r, err_r
 
 
@@ -231,13 +560,14 @@ def _pump(pid, data, stdin_w, out_r, err_r, deadline, cap):
     return out, err, timed_out, over, exited
 
 
-def run_program(argv, stdin_text, limits, wall, cwd, env, here=False):
+def run_program(argv, stdin, limits, wall, cwd, env, here=False, zygote=None):
     """Run ``argv`` once under ``limits``; everything the host needs to judge it, but no judgement."""
     oom_before = _oom_kills()
     started = time.monotonic()
-    pid, stdin_w, out_r, err_r = _spawn(argv, limits, wall, cwd, env, here)
+    spec = {"argv": argv, "limits": limits, "wall": wall, "cwd": cwd, "env": env}
+    pid, stdin_w, out_r, err_r = _spawn(spec, here, zygote)
     cap = limits["output_bytes"]
-    out, err, timed_out, over, exited = _pump(pid, stdin_text.encode(), stdin_w, out_r, err_r, started + wall, cap)
+    out, err, timed_out, over, exited = _pump(pid, _encode(stdin), stdin_w, out_r, err_r, started + wall, cap)
     _kill_group(pid)  # the program's own children go with it
     if exited is None:
         exited = os.wait4(pid, 0)
@@ -258,6 +588,29 @@ def run_program(argv, stdin_text, limits, wall, cwd, env, here=False):
     }
 
 
+def _read_result(path, cap):
+    """(text, over cap) of what the program left in its result file, or (None, False). Only a regular file
+    is read (the program chooses what is there: a symlink to /dev/urandom, a FIFO that never opens...)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None, False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None, False
+        data = bytearray()
+        while len(data) <= cap:
+            chunk = os.read(fd, cap + 1 - len(data))
+            if not chunk:
+                break
+            data += chunk
+        return bytes(data[:cap]).decode("utf-8", "replace"), len(data) > cap
+    except OSError:
+        return None, False
+    finally:
+        os.close(fd)
+
+
 def _kill_group(pid):
     try:
         os.killpg(pid, signal.SIGKILL)
@@ -265,9 +618,11 @@ def _kill_group(pid):
         pass
 
 
-def _others():
+# --- clearing the sandbox between tests and sessions -----------------------------------------------------
+
+def _others(keep=()):
     me = os.getpid()
-    return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me)]
+    return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me, *keep)]
 
 
 def _reap():
@@ -279,6 +634,61 @@ def _reap():
             return
 
 
+def _ipc_ids(path):
+    try:
+        with open(path) as f:
+            return [int(line.split()[1]) for line in f.readlines()[1:] if line.strip()]
+    except OSError:
+        return []
+
+
+def _remove_ipc():
+    """Remove every SysV shared-memory segment, message queue and semaphore set (the runner has the
+    programs' uid: it owns what they made); True when none is left."""
+    for path, name, remove in SYSV_IPC:
+        for ident in _ipc_ids(path):
+            remove(getattr(_libc, name), ident)
+    return not any(_ipc_ids(path) for path, _, _ in SYSV_IPC)
+
+
+def _clear(zygote):
+    """Kill every process but this runner and its helpers, remove the IPC objects; True when all are gone
+    and nothing of ours was re-limited."""
+    zygote.resume()  # a program may have stopped it half way through making a spare
+    zygote.settle()
+    helpers = zygote.helpers()
+    keep = [h.pid for h in helpers]
+    deadline = time.monotonic() + 2.0
+    while _others(keep):
+        if time.monotonic() > deadline:
+            return False
+        try:
+            os.kill(-1, signal.SIGSTOP)  # all at once: none of them can fork any more
+        except OSError:
+            pass
+        for pid in _others(keep):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        _reap()
+        time.sleep(0.001)
+    zygote.resume()  # stopped by us, or by a program
+    return _remove_ipc() and _state() == BASELINE
+
+
+def _unlock(top):
+    """Give the owner (us) rwx again on every directory under ``top`` (a program may chmod them to 0)."""
+    for root, dirs, _ in os.walk(top):  # top-down: each directory is unlocked before it is listed
+        for d in dirs:
+            path = os.path.join(root, d)
+            if not os.path.islink(path):
+                try:
+                    os.chmod(path, 0o700)
+                except OSError:
+                    pass
+
+
 def _empty(directory):
     """Remove everything in ``directory``; True when it is empty afterwards (or does not exist)."""
     try:
@@ -287,33 +697,29 @@ def _empty(directory):
         return True
     for name in names:
         path = os.path.join(directory, name)
-        try:
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path)
-            else:
-                os.unlink(path)
-        except OSError:
-            pass
+        for attempt in (1, 2):
+            try:
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path)
+                else:
+                    os.unlink(path)
+                break
+            except OSError:
+                if attempt == 1 and os.path.isdir(path) and not os.path.islink(path):
+                    os.chmod(path, 0o700)
+                    _unlock(path)
     return not os.listdir(directory)
 
 
-def _sweep(wipe):
-    """Kill and reap every process in the sandbox but this runner (daemons, fork bombs; kill(-1) reaches them
-    all at once), then empty the writable directories. True when the sandbox is clean."""
-    deadline = time.monotonic() + 2.0
-    while True:
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except OSError:
-            pass
-        _reap()
-        if not _others():
-            break
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.002)
-    return all([_empty(d) for d in wipe])
+def _sweep(wipe, zygote):
+    """Kill every process but the runner and its helpers, remove IPC objects, empty the writable directories.
+    True when the sandbox is clean."""
+    cleared = _clear(zygote)
+    zygote.ready()
+    return all([cleared, *[_empty(d) for d in wipe]])
 
+
+# --- sessions --------------------------------------------------------------------------------------------
 
 def _messages():
     while True:
@@ -324,22 +730,21 @@ def _messages():
             yield json.loads(line)
 
 
-def _session(job, messages):
-    """One submission: write its files, compile, run one test per message until ``stop``."""
+def _session(job, messages, zygote, first):
+    """One submission: write its files, compile, run one test per message until ``stop``. Python programs
+    come from the zygote, or for the ``first`` submission from this interpreter (no other's data in it)."""
     limits = job["limits"]
     work = tempfile.mkdtemp(prefix="run-", dir=job.get("workdir_base") or tempfile.gettempdir())
     os.chmod(work, 0o700)
-    result_path = os.path.join(work, ".result.json")
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": work, "TMPDIR": work, "LANG": "C.UTF-8",
-           "PYTHONDONTWRITEBYTECODE": "1", "SANDBOX_RESULT": result_path}
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    alone = os.getpid() == 1  # everything else in the sandbox is the submission's
     try:
         for name, text in job["files"].items():
-            with open(os.path.join(work, name), "w") as f:
-                f.write(text)
+            with open(os.path.join(work, name), "wb") as f:
+                f.write(_encode(text))
         built = True
         here = bool(job.get("python_inproc")) and os.path.basename(job["run"][0]) in ("python3", "python")
-        if here:
-            _preload()
         if job.get("compile"):
             compile_limits = job["compile_limits"]
             result = run_program(job["compile"], "", compile_limits, compile_limits["wall_s"], work, env)
@@ -347,42 +752,55 @@ def _session(job, messages):
             _send({"compile": {"ok": built, **result}})
         else:
             _send({"compile": {"ok": True}})
-        for msg in messages:
+        for number, msg in enumerate(messages):
             if msg.get("stop"):
                 return
             if not built:
                 _send({"error": "the program did not compile"})
                 continue
-            try:
-                os.unlink(result_path)
-            except OSError:
-                pass
-            result = run_program(job["run"], msg["stdin"], limits, msg.get("wall_s") or limits["wall_s"], work, env,
-                                 here)
-            try:
-                with open(result_path) as f:
-                    result["result"] = f.read(limits["output_bytes"] + 1)
-                result["output_limit"] |= len(result["result"]) > limits["output_bytes"]
-            except OSError:
-                result["result"] = None
+            if _state() != BASELINE:  # a program re-limited or re-niced us: nothing we run would be right
+                _send(TAMPERED)
+                continue
+            if alone:
+                _clear(zygote)
+            result_path = os.path.join(work, f".result-{number}.json")  # new each test: none can be stale
+            result = run_program(job["run"], msg["stdin"], limits, msg.get("wall_s") or limits["wall_s"], work,
+                                 {**env, "SANDBOX_RESULT": result_path}, here, None if first else zygote)
+            result["result"], over = _read_result(result_path, limits["output_bytes"])
+            result["output_limit"] |= over
             _send(result)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
 def main():
-    _undumpable()
+    global BASELINE
+    _prctl(PR_SET_DUMPABLE, 0)
+    if "--zygote" in sys.argv:
+        _zygote(socket.socket(fileno=ZYGOTE_FD))
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphaned programs come to us, also where we are not PID 1
+    _set_signals(signal.SIG_IGN)
+    BASELINE = _state()
     if "--preload" in sys.argv:  # a warm sandbox waiting for its first job: get the imports done now
         _preload()
+    zygote = Zygote()
+    if "--many" in sys.argv:  # sessions of several submissions will come: fork the zygote before any is read
+        zygote.start(fresh=False)
+        zygote.order()
     messages = _messages()
+    first = True
     for job in messages:
         if job.get("stop"):
             continue
         try:
-            _session(job, messages)
+            _session(job, messages, zygote, first)
         except Exception as exc:  # report it; the host treats it as a sandbox error and recycles
-            _send({"error": f"runner: {exc!r}"})
-        clean = _sweep(job.get("wipe") or []) if job.get("sweep") else True
+            _send({"error": f"runner: {exc!r}"[:ERROR_KEEP]})
+        first = False
+        try:
+            clean = _sweep(job.get("wipe") or [], zygote) if job.get("sweep") else True
+        except Exception:  # e.g. no file descriptor left (a program's prlimit): not clean
+            clean = False
         _send({"end": True, "clean": clean})
 
 

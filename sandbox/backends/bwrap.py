@@ -43,21 +43,37 @@ RLIMITS_ONLY = "per-process limits only (REWARD_SANDBOX_BWRAP_RLIMITS_ONLY)"
 
 class BwrapSession:
     """A pipe session whose sandbox lives in ``group``. Closing it kills bwrap and with it the namespace
-    (``--die-with-parent``, then PID 1's exit); the emptied group is handed to ``remove``."""
+    (``--die-with-parent``, then PID 1's exit); the emptied group is handed to ``remove``. The group has the
+    run's memory limit, raised to the compile's for the compile (as under Docker)."""
 
     def __init__(self, pipe: PipeSession, group: cgroups.Group | None,
-                 remove: Callable[[cgroups.Group], None]) -> None:
-        self.pipe, self.group, self._remove = pipe, group, remove
+                 remove: Callable[[cgroups.Group], None], limits: Limits) -> None:
+        self.pipe, self.group, self._remove, self.limits = pipe, group, remove, limits
         self.proc = pipe.proc
+        self._compiling = False
 
     def alive(self) -> bool:
         return self.pipe.alive()
 
     def send(self, message: dict[str, Any]) -> None:
+        if self.group is not None and message.get("compile") and self.limits.compile_memory_mb > self.limits.memory_mb:
+            self._set_memory(self.limits.compile_memory_mb)
+            self._compiling = True
         self.pipe.send(message)
 
     def recv(self, timeout: float) -> dict[str, Any]:
-        return self.pipe.recv(timeout)
+        message = self.pipe.recv(timeout)
+        if self._compiling and "compile" in message:
+            self._set_memory(self.limits.memory_mb)
+            self._compiling = False
+        return message
+
+    def _set_memory(self, memory_mb: int) -> None:
+        assert self.group is not None
+        try:
+            self.group.set_memory((memory_mb + RUNNER_SHARE_MB) << 20)
+        except OSError as exc:
+            raise SessionBroken(f"could not set the sandbox's memory limit: {exc}") from exc
 
     def close(self, anomaly: bool = False) -> None:
         try:
@@ -251,7 +267,7 @@ class BwrapBackend:
         finally:
             for fd in [filter_r, *procs]:
                 os.close(fd)
-        return BwrapSession(pipe, group, self._remove)
+        return BwrapSession(pipe, group, self._remove, limits)
 
     def session(self, limits: Limits) -> BwrapSession:
         """A fresh sandbox. Each thread keeps one starting in advance (nothing has run in it), so that a

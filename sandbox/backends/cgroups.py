@@ -97,6 +97,20 @@ class Group:
             raise
         return fds
 
+    def set_memory(self, memory_bytes: int) -> None:
+        """Change the memory (and memory+swap) limit of a live group: raised for a compile, lowered after."""
+        d = self.memory_dir
+        if self.version == 2:
+            _write(os.path.join(d, "memory.max"), str(memory_bytes))
+            return
+        limit, memsw = os.path.join(d, "memory.limit_in_bytes"), os.path.join(d, "memory.memsw.limit_in_bytes")
+        if not os.path.exists(memsw):
+            _write(limit, str(memory_bytes))
+            return
+        raising = memory_bytes > int(_read(limit))
+        for path in ((memsw, limit) if raising else (limit, memsw)):  # memory+swap may never be below memory
+            _write(path, str(memory_bytes))
+
     def kill(self) -> None:
         """SIGKILL every member (v2's ``cgroup.kill`` does it atomically; v1 by pid, which is how systemd does
         it on v1 too)."""

@@ -2,13 +2,19 @@
 
 A container has no network, a read-only root, size-limited tmpfs mounts (/work, a tiny /tmp and /dev/shm) as
 the only writable places, a non-root user, ``no-new-privileges``, every capability dropped, Docker's default
-seccomp profile, a cgroup memory limit (memory+swap, so no swap), a pids limit and a CPU quota, a private IPC
-namespace, and no environment from the host. Its PID 1 is the trusted runner, attached to once: as PID 1 it
-cannot be killed or stopped from inside (``kill -9 -1`` included), and it is not dumpable, so programs
-cannot ptrace it. One session uses a container at a time; after each, the runner kills every other process,
-empties the writable mounts and reports whether that left the container clean. A container is replaced
-(in the background) after ``max_runs`` sessions or after any anomaly: a session that broke off, went
-silent or left something behind.
+seccomp profile (which also refuses the keyring calls: keyrings are not namespaced), a cgroup memory limit
+(memory+swap, so no swap), a pids limit and a CPU quota, a private IPC namespace, no environment from the
+host, and no log (what the runner says, program output included, would otherwise fill the host's disk in
+a json-file log). Its PID 1 is the trusted runner, attached to once: as PID 1 it cannot be killed or stopped
+from inside (``kill -9 -1`` included), and it is not dumpable, so programs cannot ptrace it. One session uses
+a container at a time; after each, the runner kills every other process, removes every IPC object, empties
+the writable mounts and reports whether that left the container clean. A container is replaced (in the
+background) after ``max_runs`` sessions or after any anomaly: a session that broke off, went silent or left
+something behind.
+
+The memory limit is the run's; a session that compiles raises it to the compile limit for the compile
+(g++ on template-heavy code needs far more than the programs it builds) and lowers it again before the
+first test, with ``docker update``.
 
 Containers clean up after their owner: the runner's stdin is the attach stream (``StdinOnce``), so when the
 owning process dies the runner sees end of input and exits, and the container removes itself.
@@ -33,8 +39,9 @@ log = logging.getLogger(__name__)
 
 LABEL = "reward-sandbox"
 OWNER = f"{LABEL}.owner"  # host:pid of the process that created it, so stale ones can be told apart
-RUNNER_ARGV = ["python3", "-S", "/opt/sandbox/runner.py", "--preload"]
+RUNNER_ARGV = ["python3", "-S", "/opt/sandbox/runner.py", "--preload", "--many"]  # --many: see runner.py
 USER = "10001:10001"
+RUNNER_SHARE_MB = 64  # the runner's (and its zygote's) own memory on top of the program's
 WIPE = ("/work", "/tmp", "/dev/shm", "/dev/mqueue")
 
 
@@ -82,11 +89,19 @@ class _Warm:
         self.reader = LineReader(frames.read, wait)
 
 
+def _memory_bytes(memory_mb: int) -> int:
+    return (memory_mb + RUNNER_SHARE_MB) * 1024 * 1024
+
+
 class DockerSession:
-    def __init__(self, backend: DockerBackend, warm: _Warm) -> None:
-        self.backend, self.warm = backend, warm
+    def __init__(self, backend: DockerBackend, warm: _Warm, limits: Limits) -> None:
+        self.backend, self.warm, self.limits = backend, warm, limits
+        self._compiling = False  # the container has the compile's memory limit until the compile answers
 
     def send(self, message: dict[str, Any]) -> None:
+        if message.get("compile") and self.limits.compile_memory_mb > self.warm.limits.memory_mb:
+            self._set_memory(self.limits.compile_memory_mb)
+            self._compiling = True
         try:
             self.warm.sock.sendall((json.dumps(message) + "\n").encode())
         except OSError as exc:
@@ -96,9 +111,20 @@ class DockerSession:
         message = self.warm.reader.line(timeout)
         if message.get("end"):
             raise SessionBroken("the runner ended the session early")
+        if self._compiling and "compile" in message:
+            self._set_memory(self.warm.limits.memory_mb)
+            self._compiling = False
         return message
 
+    def _set_memory(self, memory_mb: int) -> None:
+        size = _memory_bytes(memory_mb)
+        try:
+            self.backend.client.api.update_container(self.warm.id, mem_limit=size, memswap_limit=size)
+        except Exception as exc:  # the engine's errors, and the socket's
+            raise SessionBroken(f"could not set the container's memory limit: {exc}") from exc
+
     def close(self, anomaly: bool = False) -> None:
+        anomaly = anomaly or self._compiling  # never hand on a container with the compile's limit
         if not anomaly:
             try:  # wait for the runner's sweep before the container serves anyone else
                 self.send({"stop": True})
@@ -141,9 +167,10 @@ class DockerBackend:
 
     def _create(self, limits: Limits) -> _Warm:
         api = self.client.api
-        memory = (limits.memory_mb + 64) * 1024 * 1024  # the runner's own share on top of the program's
+        memory = _memory_bytes(limits.memory_mb)
         host_config = api.create_host_config(
             network_mode="none", read_only=True, auto_remove=True, ipc_mode="private", shm_size=4 * 1024 * 1024,
+            log_config={"type": "none"},
             tmpfs={"/work": f"rw,exec,nosuid,nodev,size={limits.tmpfs_mb}m,mode=1777",
                    "/tmp": "rw,nosuid,nodev,size=1m,mode=1777"},
             cap_drop=["ALL"], security_opt=["no-new-privileges"], mem_limit=memory, memswap_limit=memory,
@@ -170,7 +197,7 @@ class DockerBackend:
                 warm = self._create(limits)
             except Exception as exc:
                 raise SandboxUnavailable(f"could not start a sandbox container: {exc}") from exc
-        return DockerSession(self, warm)
+        return DockerSession(self, warm, limits)
 
     def prewarm(self, limits: Limits, count: int = 1) -> None:
         """Start ``count`` containers for ``limits`` now, so that the first submissions do not wait."""

@@ -36,8 +36,10 @@ CASES = {
     "stderr_flood": ("import sys\nfor _ in range(100000):\n    sys.stderr.write('e' * 1000)\nprint('SAFE')\n",
                      {Verdict.accepted}),
     "giant_output": ("while True:\n    print('x' * 10000)\n", {Verdict.output_limit}),
-    # The runner is PID 1 of its sandbox: signals from inside do not reach it; kill(-1) finds nobody else.
-    "kill_everything": ("import os, signal\nos.kill(-1, signal.SIGKILL)\nprint('SAFE')\n", {Verdict.runtime_error}),
+    # The runner is PID 1 of its sandbox: signals from inside do not reach it; kill(-1) finds at most the
+    # zygote that starts Python programs (then it prints SAFE), which the runner restarts for the next one.
+    "kill_everything": ("import os, signal\nos.kill(-1, signal.SIGKILL)\nprint('SAFE')\n",
+                        {Verdict.runtime_error, Verdict.accepted}),
     "kill_and_stop_the_runner": ("""
         import os, signal
         for sig in (signal.SIGSTOP, signal.SIGKILL):
@@ -48,16 +50,39 @@ CASES = {
                     pass
         print('SAFE')
         """, {Verdict.accepted}),
-    # ... and not dumpable: no ptrace (which could freeze it or rewrite its answers), no /proc/1/fd.
+    # Every signal a handler could catch, to the runner and every other process (a Python PID 1 has a SIGINT
+    # handler unless it ignores it).
+    "signal_everyone": ("""
+        import os, signal, time
+        me = os.getpid()
+        for sig in sorted(signal.valid_signals() - {signal.SIGKILL, signal.SIGSTOP}):
+            for pid in {1, os.getppid(), *(int(p) for p in os.listdir('/proc') if p.isdigit())} - {me}:
+                try:
+                    os.kill(pid, sig)
+                except OSError:
+                    pass
+        time.sleep(0.2)
+        print('SAFE')
+        """, {Verdict.accepted}),
+    # ... and neither it nor any other process (the Python zygote) is dumpable: no ptrace (which could freeze
+    # it or rewrite its answers), no /proc/PID/mem, no /proc/PID/fd.
     "ptrace_the_runner": ("""
         import ctypes, os
         libc = ctypes.CDLL(None, use_errno=True)
-        attached = [pid for pid in {1, os.getppid()} if libc.ptrace(16, pid, 0, 0) == 0]  # PTRACE_ATTACH
-        try:
-            os.listdir('/proc/1/fd')
-            attached.append('fd')
-        except OSError:
-            pass
+        others = {1, os.getppid(), *(int(p) for p in os.listdir('/proc') if p.isdigit())} - {os.getpid()}
+        attached = [pid for pid in others if libc.ptrace(16, pid, 0, 0) == 0]  # PTRACE_ATTACH
+        for pid in others:
+            for path in (f'/proc/{pid}/mem', f'/proc/{pid}/fd/0', f'/proc/{pid}/environ'):
+                try:
+                    open(path, 'rb').read(1)
+                    attached.append(path)
+                except OSError:
+                    pass
+            try:
+                os.listdir(f'/proc/{pid}/fd')
+                attached.append(f'/proc/{pid}/fd')
+            except OSError:
+                pass
         print('SAFE' if not attached else f'ATTACHED {attached}')
         """, {Verdict.accepted}),
     "fill_dev_shm": ("""
@@ -89,6 +114,27 @@ def test_hostile_submission(backend, case):
     code, verdicts = CASES[case]
     report = run(backend, code)
     assert report.verdict in verdicts, report
+    assert_still_serving(backend)
+
+
+EVERY_OTHER_PROCESS = """
+    import os, signal
+    for p in os.listdir('/proc'):
+        if p.isdigit() and int(p) != os.getpid():
+            try:
+                os.kill(int(p), signal.SIG{0})
+            except OSError:
+                pass
+    print('SAFE')
+    """
+
+
+@pytest.mark.parametrize("sig", ["KILL", "STOP"])
+def test_killing_or_stopping_every_other_process_hurts_no_later_test(backend, sig):
+    # What a program can reach besides the runner (the zygote that starts Python programs, under the same uid)
+    # it can kill or stop: the next test, and the next submission, must run as if nothing happened.
+    report = run(backend, EVERY_OTHER_PROCESS.format(sig), parse_tests([{"input": "", "output": "SAFE"}] * 3))
+    assert report.verdict is Verdict.accepted and report.passed == 3, report
     assert_still_serving(backend)
 
 
@@ -161,7 +207,8 @@ def test_a_daemon_does_not_outlive_its_run(backend):
                     pass
         marks = [os.path.join(r, f) for d in ('/work', '/tmp') for r, _, fs in os.walk(d) for f in fs
                  if f == 'DAEMON_WAS_HERE']
-        print('SAFE' if not marks and not any('python' in c and 'harness' not in c for c in others) else
+        ours = ('harness', 'runner.py')  # the runner's zygote is a python3 too
+        print('SAFE' if not marks and not any('python' in c and not any(o in c for o in ours) for c in others) else
               f'DIRTY {marks} {others}')
         """, limits=Limits(time_s=5.0, memory_mb=256))
     assert report.verdict is Verdict.accepted, report

@@ -82,3 +82,21 @@ def test_a_killed_grader_leaves_no_container_behind(docker_backend):
     while client.containers.list(all=True, filters=label) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not client.containers.list(all=True, filters=label)
+
+
+def test_containers_keep_no_log(docker_backend):
+    # Everything the runner says (program output included) would otherwise pile up in a json-file log.
+    limits = Limits(memory_mb=208)
+    noisy = "import sys\nsys.stdout.write('x' * 900000)\nsys.stderr.write('y' * 900000)\n"
+    judge(noisy, get_language("python"), ADD, docker_backend, limits)
+    [container] = [c for c in _ours(docker_backend) if c.attrs["HostConfig"]["Memory"] == (208 + 64) << 20]
+    assert container.attrs["HostConfig"]["LogConfig"]["Type"] == "none"
+    path = container.attrs.get("LogPath") or ""
+    assert not path or not os.path.exists(path) or os.path.getsize(path) == 0
+
+
+def test_a_compile_has_the_compile_memory_limit_and_the_tests_the_runs(docker_backend):
+    # The container's cgroup is raised for g++ and lowered again before the first test.
+    hog = "#include <vector>\n#include <cstdio>\nint main(){std::vector<char> v(200u << 20, 1); std::puts(\"5\");}\n"
+    suite = parse_tests({"inputs": [""], "outputs": ["5"]})
+    assert judge(hog, get_language("cpp"), suite, docker_backend, Limits(memory_mb=64)).verdict is Verdict.memory_limit

@@ -144,3 +144,75 @@ def test_available_says_no_without_the_tools(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
     assert not available("bwrap") and not available("docker") and not available("nope")
+
+
+# --- what a program does to its own channels and limits is its own runtime error, never ours ----------------
+
+RESULT_ABUSE = {
+    "invalid_utf8": "open(os.environ['SANDBOX_RESULT'], 'wb').write(b'\\xff\\xfe[1, 2]\\x80')",
+    "deep_nesting": "open(os.environ['SANDBOX_RESULT'], 'w').write('[' * 100000)",
+    "deep_but_valid": "open(os.environ['SANDBOX_RESULT'], 'w').write('[' * 900 + ']' * 900)",
+    "urandom_symlink": "os.symlink('/dev/urandom', os.environ['SANDBOX_RESULT'])",
+    "fifo": "os.mkfifo(os.environ['SANDBOX_RESULT'])",
+    "directory": "os.mkdir(os.environ['SANDBOX_RESULT'])",
+}
+
+
+@pytest.mark.parametrize("abuse", sorted(RESULT_ABUSE))
+def test_a_mangled_result_channel_is_the_programs_runtime_error(backend, abuse):
+    code = f"import os\ndef twoSum(nums, target):\n    {RESULT_ABUSE[abuse]}\n    os._exit(0)\n"
+    report = judge(code, PY, parse_tests(LCB_TESTS), backend)
+    assert report.verdict in (Verdict.runtime_error, Verdict.wrong_answer), report
+    assert judge(TWO_SUM, PY, parse_tests(LCB_TESTS), backend).verdict is Verdict.accepted
+
+
+PID_HOG = """
+import os, time
+if os.fork() == 0:  # a daemon (its own session: not in the test's process group) that holds every pid
+    os.setsid()
+    while True:
+        try:
+            os.fork()
+        except OSError:
+            time.sleep(0.01)
+time.sleep(0.5)
+print(5)
+"""
+
+
+def test_a_daemon_holding_every_pid_does_not_break_the_next_test(backend):
+    report = judge(PID_HOG, PY, parse_tests([{"input": "", "output": "5"}] * 3), backend, Limits(pids=40),
+                   stop_on_failure=False)
+    assert report.verdict is Verdict.accepted and report.passed == 3, report
+    good = "#include <iostream>\nint main(){long long a,b;std::cin>>a>>b;std::cout<<a+b<<'\\n';}\n"
+    assert judge(good, CPP, parse_tests(ADD_TESTS), backend, Limits(pids=40)).verdict is Verdict.accepted
+
+
+def test_lone_surrogates_in_inputs_and_code_fail_alone(backend):
+    # JSON can carry "\udc80"; it reaches the program as the byte it stands for (surrogateescape).
+    echo = "import sys\nprint(sys.stdin.buffer.read().hex())\n"
+    assert judge(echo, PY, parse_tests([{"input": "a\udc80", "output": "6180"}]), backend).verdict is Verdict.accepted
+    for code in ("print(5)  # \udc80\n", "print('\udc80')\nprint(5)\n"):  # a comment, a string literal
+        python = judge(code, PY, parse_tests([{"input": "", "output": "5"}]), backend)
+        assert python.verdict in (Verdict.accepted, Verdict.runtime_error, Verdict.wrong_answer), python
+    cpp = "#include <cstdio>\n// \udc80\nint main(){std::puts(\"5\");}\n"
+    assert judge(cpp, CPP, parse_tests([{"input": "", "output": "5"}]), backend).verdict is Verdict.accepted
+    assert judge(ADD, PY, parse_tests(ADD_TESTS), backend).verdict is Verdict.accepted
+
+
+HEAVY_CPP = """#include <cstdio>
+template <int L, int H> struct R { static constexpr long v = R<L, (L + H) / 2>::v + R<(L + H) / 2 + 1, H>::v; };
+template <int L> struct R<L, L> { static constexpr long v = L % 7; };
+int main() { std::printf("%ld\\n", R<1, 30000>::v); }
+"""
+
+
+@pytest.mark.parametrize("backend", [
+    pytest.param("docker", marks=pytest.mark.docker),
+    pytest.param("bwrap", marks=pytest.mark.bwrap),
+], indirect=True)
+def test_a_compile_gets_the_compile_memory_limit_not_the_runs(backend):
+    # ~60,000 template instantiations: g++ needs ~200 MB, the program almost nothing.
+    want = str(sum(i % 7 for i in range(1, 30001)))
+    report = judge(HEAVY_CPP, CPP, parse_tests([{"input": "", "output": want}]), backend, Limits(memory_mb=64))
+    assert report.verdict is Verdict.accepted, report
