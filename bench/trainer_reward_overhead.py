@@ -69,7 +69,7 @@ def main() -> None:
     p.add_argument("--prompts", type=int, default=4, help="prompts per step")
     p.add_argument("--generations", type=int, default=8, help="completions per prompt")
     args = p.parse_args()
-    proc, url = start_service({"REWARD_CACHE_SIZE": "0", "REWARD_WORKERS": "2", "REWARD_LOG_LEVEL": "warning"})
+    proc, url = start_service({"REWARD_CACHE_MAX_MB": "0", "REWARD_WORKERS": "2", "REWARD_LOG_LEVEL": "warning"})
     rows = []
     try:
         with tempfile.TemporaryDirectory() as tmp:

@@ -2,9 +2,11 @@
 
     reward:chunks                  stream of chunks to grade; consumer group ``graders``. An entry is deleted
                                    once acknowledged, so XLEN is the queue depth (waiting + in flight).
+    reward:handback                stream, same group: what a stopping worker hands back unstarted; workers
+                                   read it before reward:chunks, so handed-back work keeps its place in line
     reward:job:{id}                hash: the job's record (owner, total, created, expires, kind)
     reward:results:{id}            hash: item index -> result JSON, written with HSETNX (first answer wins)
-    reward:attempts:{id}           hash: item index -> times a redelivered chunk started grading it
+    reward:attempts:{id}           hash: item index -> times a worker started grading it (set before it starts)
     reward:notify:{id}             list: a token per chunk answered; the API blocks on it (BLPOP)
     reward:idem:{owner}:{hash}     string: the job id an Idempotency-Key made
     reward:cache:{content hash}    string: a graded result (status ok), shared by every worker
@@ -19,9 +21,12 @@ from __future__ import annotations
 
 PREFIX = "reward:"
 STREAM = PREFIX + "chunks"
+HANDBACK = PREFIX + "handback"
+STREAMS = (HANDBACK, STREAM)  # in the order workers read them
 GROUP = "graders"
 STATS = PREFIX + "stats"
 WORKERS = PREFIX + "workers"
+SANDBOXES = PREFIX + "sandboxes"  # worker name -> its sandbox's readiness (JSON), for /readyz
 
 
 def job_key(job_id: str) -> str:

@@ -6,7 +6,12 @@ Redis workers call it on the chunks they claim. Two caches sit in front of the p
 * the result cache: an item identical in everything that affects its result (minus ``id``) is answered
   from memory;
 * the accuracy cache: GRPO groups repeat answers, so a verdict is keyed by (task, final-answer region,
-  reference, options). Identical keys in flight at once are graded once; the others wait for it.
+  reference, options). Identical keys in flight at once are graded once; the others wait for it. A waiter
+  that is cancelled only stops waiting; if the request doing the work is cancelled (its job expired, its
+  worker stops), the work is handed to a task of the engine's own, so the others still get their verdict.
+
+Before any of that, each item is checked, hashed and split (pure CPU, ~50 us an item). A large batch does
+this in a thread, in slices, so the event loop keeps serving (``/healthz`` included) while it runs.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache, partial
 from typing import Any
 
 from reward_service.cache import LRUCache, content_key
@@ -22,18 +30,35 @@ from reward_service.grading.types import Verdict
 from reward_service.pool import JobFailed, JobTimeout, PoolError, ProcessPool, WorkerCrashed
 from reward_service.recipes import Recipe
 from reward_service.schemas import ItemResult, ScoreItem, Status
-from reward_service.scoring import accuracy_key_parts
+from reward_service.scoring import GradingConfig, accuracy_key_parts
 from reward_service.settings import Settings
+from reward_service.surrogates import lone_surrogate_field, valid
 
 log = logging.getLogger(__name__)
+
+PREPARE_INLINE = 64   # batches up to this size are prepared on the event loop (a thread hop costs more)
+PREPARE_SLICE = 256   # larger ones in a thread, this many items at a time
+START_SLICE = 512     # grading tasks created per turn of the event loop
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """An item that needs grading, with its cache keys."""
+
+    item: ScoreItem
+    result_key: str
+    accuracy_key: str | None
 
 
 class GradingEngine:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.results = LRUCache(settings.cache_size)
-        self.accuracy = LRUCache(settings.cache_size)
+        self._config = GradingConfig.from_settings(settings).to_dict()  # what the graders get of the settings
+        budget = int(settings.cache_max_mb * 1024 * 1024)
+        self.results = LRUCache(budget // 2)
+        self.accuracy = LRUCache(budget - budget // 2)
         self._in_flight: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._waiting: Counter[str] = Counter()  # requests waiting on each in-flight verdict
         self._pool: ProcessPool | None = None
         self._code_pool: ProcessPool | None = None
         self._code_pool_lock = asyncio.Lock()
@@ -53,50 +78,113 @@ class GradingEngine:
         return self._code_pool
 
     async def score(self, items: list[ScoreItem], recipe: Recipe) -> list[ItemResult]:
-        return list(await asyncio.gather(*(self.score_one(item, recipe) for item in items)))
+        if len(items) <= PREPARE_INLINE:
+            prepared = self._prepare_many(items, recipe)
+        else:
+            prepared = []
+            for start in range(0, len(items), PREPARE_SLICE):
+                prepared += await asyncio.to_thread(self._prepare_many, items[start:start + PREPARE_SLICE], recipe)
+        todo = [(i, p) for i, p in enumerate(prepared) if isinstance(p, _Prepared)]
+        tasks: list[asyncio.Future[ItemResult]] = []
+        for start in range(0, len(todo), START_SLICE):
+            if start:
+                await asyncio.sleep(0)  # creating thousands of tasks is loop time too
+            tasks += [asyncio.ensure_future(self._grade(p, recipe)) for _, p in todo[start:start + START_SLICE]]
+        results = list(prepared)
+        for (i, _), result in zip(todo, await asyncio.gather(*tasks), strict=True):
+            results[i] = result
+        return results  # type: ignore[return-value]
 
     async def score_one(self, item: ScoreItem, recipe: Recipe) -> ItemResult:
+        prepared = self._prepare(item, recipe)
+        return await self._grade(prepared, recipe) if isinstance(prepared, _Prepared) else prepared
+
+    def _prepare_many(self, items: list[ScoreItem], recipe: Recipe) -> list[_Prepared | ItemResult]:
+        return [self._prepare(item, recipe) for item in items]
+
+    def _prepare(self, item: ScoreItem, recipe: Recipe) -> _Prepared | ItemResult:
+        """The item's answer if it needs no grader (over a limit, or cached), else its cache keys."""
         problem = self._check_limits(item)
         if problem:
-            return ItemResult(id=item.id, reward=None, status=Status.invalid, error=problem)
-        result_key = result_cache_key(item, recipe)
-        hit = self.results.get(result_key)
+            return ItemResult(id=valid(item.id), reward=None, status=Status.invalid, error=problem)
+        result_key = result_cache_key(item, recipe) if self.results.max_bytes else ""  # no hashing for nothing
+        hit = self.results.get(result_key) if result_key else None
         if hit is not None:
             return _with_id(hit, item.id, cached=True)
         text = extract.completion_text(item.completion)
         split = extract.split_completion(text, extract.prompt_prefills_think(item.prompt))
         parts = accuracy_key_parts(item, split.region, recipe)
-        if parts is None:
+        return _Prepared(item, result_key, None if parts is None else content_key(parts))
+
+    async def _grade(self, prepared: _Prepared, recipe: Recipe) -> ItemResult:
+        item = prepared.item
+        if prepared.accuracy_key is None:
             result, _ = await self._run(item, recipe, None)
         else:
-            result = await self._score_with_accuracy(item, recipe, content_key(parts))
+            result = await self._score_with_accuracy(item, recipe, prepared.accuracy_key)
         if result.status is Status.ok:
-            self.results.put(result_key, result)
+            self.results.put(prepared.result_key, result)
         return result
 
     async def _score_with_accuracy(self, item: ScoreItem, recipe: Recipe, key: str) -> ItemResult:
         known = self.accuracy.get(key)
-        if known is None and key in self._in_flight:
-            known = await asyncio.shield(self._in_flight[key])
-        if known is not None:
-            result, _ = await self._run(item, recipe, known)
-            return result
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._in_flight[key] = future
-        try:
-            result, verdict = await self._run(item, recipe, None)
-            if verdict is None:  # the job itself failed: waiters share this item's failure
-                verdict = Verdict(None, result.status, result.error).to_dict()
-            elif verdict["status"] == Status.ok:
-                self.accuracy.put(key, verdict)
-            future.set_result(verdict)
-            return result
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: waiters may not exist
-            raise
-        finally:
-            self._in_flight.pop(key, None)
+        if known is None:
+            shared = self._in_flight.get(key)
+            if shared is None:  # this item is graded for everyone who asks meanwhile
+                shared = asyncio.get_running_loop().create_future()
+                self._in_flight[key] = shared
+                try:
+                    result, verdict = await self._verdict_for_all(item, recipe, key)
+                except asyncio.CancelledError:
+                    # Our caller gave up; those waiting on this verdict did not. Grading it again in a task of
+                    # its own costs one more run, only on this rare path (the common one makes no task).
+                    if self._waiting[key]:
+                        task = asyncio.create_task(self._verdict_for_all(item, recipe, key), name=f"verdict-{key[:8]}")
+                        task.add_done_callback(partial(self._publish, key, shared))
+                    else:
+                        self._publish(key, shared, asyncio.CancelledError())
+                    raise
+                except BaseException as exc:
+                    self._publish(key, shared, exc)
+                    raise
+                self._publish(key, shared, verdict)
+                return result
+            self._waiting[key] += 1
+            try:
+                known = await asyncio.shield(shared)  # our cancel stops our wait, not the shared work
+            finally:
+                self._waiting[key] -= 1
+                if not self._waiting[key]:
+                    del self._waiting[key]
+        result, _ = await self._run(item, recipe, known)
+        return result
+
+    async def _verdict_for_all(self, item: ScoreItem, recipe: Recipe,
+                               key: str) -> tuple[ItemResult, dict[str, Any]]:
+        result, verdict = await self._run(item, recipe, None)
+        if verdict is None:  # the job itself failed: waiters share this item's failure
+            verdict = Verdict(None, result.status, result.error).to_dict()
+        elif verdict["status"] == Status.ok:
+            self.accuracy.put(key, verdict)
+        return result, verdict
+
+    def _publish(self, key: str, shared: asyncio.Future[dict[str, Any]], outcome: Any) -> None:
+        """Hand the verdict (or the failure) to everyone waiting on ``shared``; ``outcome`` is the verdict, an
+        exception, or the task that graded it for them."""
+        if self._in_flight.get(key) is shared:
+            del self._in_flight[key]
+        if shared.done():
+            return
+        if isinstance(outcome, asyncio.CancelledError) or isinstance(outcome, asyncio.Task) and outcome.cancelled():
+            shared.cancel()  # nobody waits (or the engine is closing)
+            return
+        if isinstance(outcome, asyncio.Task):
+            outcome = outcome.exception() or outcome.result()[1]
+        if isinstance(outcome, BaseException):
+            shared.set_exception(outcome)
+            shared.exception()  # retrieved: there may be no waiter
+        else:
+            shared.set_result(outcome)
 
     async def _run(self, item: ScoreItem, recipe: Recipe,
                    accuracy: dict[str, Any] | None) -> tuple[ItemResult, dict[str, Any] | None]:
@@ -105,7 +193,7 @@ class GradingEngine:
         pool = await self._code() if code else self._pool
         assert pool is not None, "engine not started"
         timeout = self.settings.code_item_timeout_s if code else self.settings.item_timeout_s
-        args = (item.model_dump(mode="json"), recipe.key, accuracy)
+        args = (item.model_dump(mode="json"), recipe_key(recipe), accuracy, self._config)
         try:
             out = await pool.arun("reward_service.scoring.score_job", args, timeout)
         except JobTimeout as exc:
@@ -117,8 +205,18 @@ class GradingEngine:
             return _failed(item, Status.error, str(exc)), None
         return ItemResult.model_validate(out["result"]), out["accuracy"]
 
+    async def ready(self) -> dict[str, Any]:
+        """Code items are graded here: ready when their sandbox can run (or is switched off)."""
+        from reward_service.grading.code import sandbox_readiness
+        facts = await asyncio.to_thread(sandbox_readiness, self.settings.sandbox_backend,
+                                        self.settings.sandbox_bwrap_rlimits_only)
+        return {"ok": facts["sandbox"] != "unavailable", **facts}
+
     def _check_limits(self, item: ScoreItem) -> str | None:
         s = self.settings
+        bad = lone_surrogate_field(item)
+        if bad:
+            return f"{bad} is not valid Unicode (a lone surrogate such as \\udc80)"
         size = len(extract.completion_text(item.completion))
         if size > s.max_completion_chars:
             return f"completion longer than {s.max_completion_chars} characters"
@@ -139,6 +237,8 @@ class GradingEngine:
                 "workers_replaced": pool.replaced if pool else 0}
 
     async def aclose(self) -> None:
+        for shared in list(self._in_flight.values()):
+            shared.cancel()
         for pool in (self._pool, self._code_pool):
             if pool is not None:
                 await asyncio.to_thread(pool.close)
@@ -146,7 +246,20 @@ class GradingEngine:
 
 def result_cache_key(item: ScoreItem, recipe: Recipe) -> str:
     """The content hash of everything that affects an item's result (its ``id`` and ``source`` do not)."""
-    return content_key(item.model_dump(exclude={"id", "source"}, mode="json"), recipe.key)
+    return content_key(item.model_dump(exclude={"id", "source"}, mode="json"), recipe_key(recipe))
+
+
+def recipe_key(recipe: Recipe) -> str:
+    """``recipe.key`` (canonical JSON), computed once per recipe rather than twice per item."""
+    try:
+        return _recipe_key(recipe)
+    except TypeError:  # an option that cannot be hashed
+        return recipe.key
+
+
+@lru_cache(maxsize=256)
+def _recipe_key(recipe: Recipe) -> str:
+    return recipe.key
 
 
 def _prepare_sandbox_image() -> None:

@@ -4,7 +4,9 @@ Why not ``concurrent.futures.ProcessPoolExecutor``: it cannot kill one stuck tas
 pipe; a job that runs past its limit gets its process SIGKILLed and replaced, and the caller gets
 :class:`JobTimeout`. A worker that dies mid-job (segfault, OOM kill) gives :class:`WorkerCrashed`. Workers are
 forked from a forkserver that has the graders imported, so a replacement starts in milliseconds and the
-parent's threads (uvicorn, the executor) never leak into a fork.
+parent's threads (uvicorn, the executor) never leak into a fork. A replacement that fails to start (fork
+refused, memory short) is retried with exponential backoff, and finished respawn threads are dropped: a
+pool that lives for months holds no more than its size in either.
 """
 
 from __future__ import annotations
@@ -18,13 +20,17 @@ import queue
 import resource
 import signal
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import ContextVar
 from multiprocessing.connection import Connection
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 _PRELOAD = ["reward_service.grading.warm"]  # graders imported and warmed once, in the forkserver
+
+submitted: ContextVar[list[Future[Any]] | None] = ContextVar("submitted", default=None)
+"""Set it to a list, and :meth:`ProcessPool.arun` calls in this context append their jobs' futures to it."""
 
 
 class PoolError(Exception):
@@ -94,8 +100,10 @@ class ProcessPool:
     """``size`` grader processes; :meth:`run` blocks, :meth:`arun` awaits (via a bounded thread executor)."""
 
     def __init__(self, size: int, *, initializer: str | None = None, start_timeout: float = 120.0,
-                 memory_limit_mb: int | None = None, name: str = "graders") -> None:
+                 memory_limit_mb: int | None = None, name: str = "graders",
+                 respawn_backoff: tuple[float, float] = (0.1, 30.0)) -> None:
         self.size = size
+        self._backoff = respawn_backoff  # (first delay, longest delay) between failed respawns
         self._initializer = initializer
         self._memory_limit_mb = memory_limit_mb
         self._start_timeout = start_timeout
@@ -105,6 +113,7 @@ class ProcessPool:
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._closed = False
+        self._closing = threading.Event()  # wakes respawns sleeping in their backoff
         self._respawns: list[threading.Thread] = []
         self.replaced = 0  # workers killed and replaced (timeouts and crashes), for metrics and tests
         self._executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix=name)
@@ -121,21 +130,32 @@ class ProcessPool:
     def _replace_later(self, worker: _Worker) -> None:
         """Kill ``worker`` now; start its replacement in the background so the caller answers at once."""
         worker.kill()
+        thread = threading.Thread(target=self._respawn, name="respawn", daemon=True)
         with self._lock:
             self._all.discard(worker)
             self.replaced += 1
-
-        def respawn() -> None:
-            while not self._closed:
-                try:
-                    self._idle.put(self._spawn())
-                    return
-                except Exception:  # keep the pool at full size; a failed start is retried
-                    if not self._closed:
-                        log.exception("could not start a replacement grader process; retrying")
-        thread = threading.Thread(target=respawn, name="respawn", daemon=True)
-        self._respawns.append(thread)
+            self._respawns = [t for t in self._respawns if t.is_alive()]
+            self._respawns.append(thread)
         thread.start()
+
+    def _respawn(self) -> None:
+        """Keep the pool at full size: start a replacement, retrying with backoff until the pool closes."""
+        delay, longest = self._backoff
+        while not self._closing.is_set():
+            try:
+                self._idle.put(self._spawn())
+                return
+            except Exception as exc:
+                if self._closing.is_set():
+                    return
+                log.error("could not start a replacement grader process (%r); retrying in %.1f s", exc, delay)
+                self._closing.wait(delay)
+                delay = min(delay * 2, longest)
+
+    def respawning(self) -> int:
+        """Replacements still starting (or backing off)."""
+        with self._lock:
+            return sum(t.is_alive() for t in self._respawns)
 
     def run(self, fn: str, args: tuple[Any, ...], timeout: float) -> Any:
         """Call ``fn`` (a dotted name) with ``args`` in a worker; kill it past ``timeout`` seconds."""
@@ -159,8 +179,13 @@ class ProcessPool:
         return payload
 
     async def arun(self, fn: str, args: tuple[Any, ...], timeout: float) -> Any:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.run, fn, args, timeout)
+        """:meth:`run` in the pool's threads. A job cancelled before a thread takes it never runs; whoever set
+        :data:`submitted` in this context sees the job's future there (to tell queued from started)."""
+        job = self._executor.submit(self.run, fn, args, timeout)
+        seen = submitted.get()
+        if seen is not None:
+            seen.append(job)
+        return await asyncio.wrap_future(job)
 
     def pids(self) -> list[int]:
         with self._lock:
@@ -168,8 +193,11 @@ class ProcessPool:
 
     def close(self) -> None:
         self._closed = True
+        self._closing.set()
         self._executor.shutdown(wait=False, cancel_futures=True)
-        for thread in self._respawns:
+        with self._lock:
+            respawns = list(self._respawns)
+        for thread in respawns:
             thread.join(timeout=self._start_timeout)
         with self._lock:
             workers, self._all = list(self._all), set()

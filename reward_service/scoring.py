@@ -1,13 +1,16 @@
 """Score one item under a recipe: extract, grade each component, combine. Runs inside a grader process.
 
 Pure and synchronous: the caller owns time limits (it kills the process) and caching. Inputs and outputs
-are plain dicts so they cross process and queue boundaries as JSON.
+are plain dicts so they cross process and queue boundaries as JSON. What the graders need from the
+service's settings comes in as a :class:`GradingConfig` (never read from the environment here), so an engine
+built in code with its own ``Settings`` is honoured.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -15,8 +18,24 @@ from reward_service.grading import extract, length
 from reward_service.grading.types import Status, Verdict
 from reward_service.recipes import Recipe, resolve
 from reward_service.schemas import ItemResult, ScoreItem
+from reward_service.settings import Settings
 
 ACCURACY_TASKS = ("math", "code", "countdown")
+
+
+@dataclass(frozen=True)
+class GradingConfig:
+    """The settings the graders use, passed to each job (they cross into grader processes as a dict)."""
+
+    sandbox_backend: str = "auto"
+    bwrap_rlimits_only: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> GradingConfig:
+        return cls(settings.sandbox_backend, settings.sandbox_bwrap_rlimits_only)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def accuracy_key_parts(item: ScoreItem, region: str | None, recipe: Recipe) -> dict[str, Any] | None:
@@ -30,7 +49,8 @@ def accuracy_key_parts(item: ScoreItem, region: str | None, recipe: Recipe) -> d
             "options": acc.options.model_dump() if acc else None}
 
 
-def grade_accuracy(item: ScoreItem, split: extract.Split, recipe: Recipe) -> Verdict:
+def grade_accuracy(item: ScoreItem, split: extract.Split, recipe: Recipe,
+                   config: GradingConfig = GradingConfig()) -> Verdict:
     """The task's correctness verdict on the final-answer region."""
     if item.task == "code":
         if item.tests is None:
@@ -49,10 +69,9 @@ def grade_accuracy(item: ScoreItem, split: extract.Split, recipe: Recipe) -> Ver
         from reward_service.grading.countdown import grade_countdown
         return grade_countdown(split.region, item.answer or "")
     from reward_service.grading.code import grade_code
-    from reward_service.settings import get_settings
     partial = bool(acc and acc.options.partial)
     return grade_code(split.region, item.tests, item.language, item.limits, partial=partial,
-                      backend=get_settings().sandbox_backend)
+                      backend=config.sandbox_backend, bwrap_rlimits_only=config.bwrap_rlimits_only)
 
 
 def _language_target(item: ScoreItem, default_target: str | None) -> str:
@@ -95,7 +114,8 @@ def _grade_component(name: str, options: Any, item: ScoreItem, text: str, split:
     raise ValueError(f"unknown component {name!r}")
 
 
-def score_item(item: ScoreItem, recipe: Recipe, accuracy: Verdict | None = None) -> tuple[ItemResult, Verdict | None]:
+def score_item(item: ScoreItem, recipe: Recipe, accuracy: Verdict | None = None,
+               config: GradingConfig = GradingConfig()) -> tuple[ItemResult, Verdict | None]:
     """Grade ``item``; reuse ``accuracy`` when the caller already has it. Returns (result, accuracy verdict)."""
     started = time.perf_counter()
     text = extract.completion_text(item.completion)
@@ -103,7 +123,7 @@ def score_item(item: ScoreItem, recipe: Recipe, accuracy: Verdict | None = None)
     split = extract.split_completion(text, prefilled_think=prefilled)
     cached_accuracy = accuracy is not None
     if accuracy is None and accuracy_key_parts(item, split.region, recipe) is not None:
-        accuracy = grade_accuracy(item, split, recipe)
+        accuracy = grade_accuracy(item, split, recipe, config)
 
     components: dict[str, float] = {}
     details: dict[str, Any] = {"answer_source": split.source}
@@ -135,15 +155,10 @@ def _recipe(key: str) -> Recipe:
     return resolve(json.loads(key), "")
 
 
-def score_job(item: dict[str, Any], recipe_key: str, accuracy: dict[str, Any] | None) -> dict[str, Any]:
-    """The grader-process entry point: plain data in and out (see :func:`score_item`); the recipe as its key."""
+def score_job(item: dict[str, Any], recipe_key: str, accuracy: dict[str, Any] | None,
+              config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The grader-process entry point: plain data in and out (see :func:`score_item`); the recipe as its key,
+    the config as :meth:`GradingConfig.to_dict` made it."""
     result, verdict = score_item(ScoreItem.model_validate(item), _recipe(recipe_key),
-                                 Verdict.from_dict(accuracy) if accuracy else None)
+                                 Verdict.from_dict(accuracy) if accuracy else None, GradingConfig(**(config or {})))
     return {"result": result.model_dump(mode="json"), "accuracy": verdict.to_dict() if verdict else None}
-
-
-def warmup() -> None:
-    """Import and exercise the graders once, so the first real item does not pay for it."""
-    from reward_service.grading import language, math
-    math.warmup()
-    language.warmup()

@@ -33,7 +33,8 @@ class Settings(BaseSettings):
                                        description="Hard wall-clock limit per code item (all its tests).")
     grader_memory_mb: int = Field(4096, ge=256, description="Address-space limit of each grader process; "
                                                         "a runaway computation fails alone (status error).")
-    cache_size: int = Field(200_000, ge=0, description="Entries in the in-process result cache (0 = off).")
+    cache_max_mb: float = Field(256, ge=0, description="Memory for the in-process result and verdict caches "
+                                                   "together, by estimated size (0 = off).")
 
     # Request limits
     max_body_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Larger bodies get 413.")
@@ -47,6 +48,10 @@ class Settings(BaseSettings):
     # Sandbox (code items)
     sandbox_backend: Literal["auto", "docker", "bwrap", "unsafe-local", "none"] = Field(
         "auto", description="'auto' takes Docker, else bubblewrap; 'unsafe-local' is for trusted code only.")
+    sandbox_bwrap_rlimits_only: bool = Field(
+        False, description="Let bubblewrap run without cgroups, on per-process limits only: several processes "
+                           "or SysV shared memory can then exceed the memory limit together, and there is no "
+                           "CPU quota. Off: without a writable cgroup hierarchy, bubblewrap refuses to start.")
 
     # Queue
     redis_url: str | None = Field(None, description="Redis URL; unset = embedded in-process queue.")
@@ -63,8 +68,15 @@ class Settings(BaseSettings):
                                                     "reclaimed (XAUTOCLAIM) by another worker.")
     max_deliveries: int = Field(3, ge=1, le=100, description="Times an item may crash a worker before it is "
                                                              "answered with status 'error'.")
-    worker_prefetch: int = Field(4, ge=1, le=256, description="Chunks a worker grades at once.")
+    heartbeat_s: float = Field(2.0, gt=0, le=60, description="A worker counts as alive (reward_workers_alive, "
+                               "/readyz, /score's 503) while its last heartbeat is this recent; it beats twice "
+                               "as often. A stopping worker leaves the count at once.")
+    shutdown_margin_s: float = Field(15.0, ge=0, le=3600, description="On SIGTERM a worker finishes the items it "
+                                     "has started for up to code_item_timeout_s plus this, then hands back what "
+                                     "is left; give the orchestrator's stop grace period at least as much.")
     job_ttl_s: int = Field(86_400, ge=10, description="How long a job's results stay readable.")
+    memory_jobs_max_items: int = Field(500_000, ge=1, description="Embedded queue only: items of /jobs held in "
+                                       "memory (until job_ttl_s) before new jobs get 429.")
     shared_cache_ttl_s: int = Field(86_400, ge=0, description="Redis result cache entry lifetime (0 = off).")
 
     # Security
@@ -77,8 +89,6 @@ class Settings(BaseSettings):
     # Operations
     log_format: Literal["json", "text"] = Field("json", description="json: one object per line, with the "
                                                                     "request id; text: for humans.")
-    test_crash_prefix: str | None = Field(None, description="TEST ONLY: a worker exits abruptly on an item whose "
-                                                            "id starts with this (poison-item tests). Keep unset.")
 
     @model_validator(mode="after")
     def _sane(self) -> Settings:

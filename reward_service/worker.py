@@ -1,89 +1,61 @@
 """A Redis queue worker: ``python -m reward_service worker --redis-url URL``. Run any number, on any hosts.
 
-Each worker reads chunks from the stream with XREADGROUP, grades them with the same
-:class:`~reward_service.engine.GradingEngine` as the embedded queue (shared Redis result cache in front),
-writes each item's result once (HSETNX) and acknowledges the entry. While it grades, it re-claims its own
-entries every third of ``visibility_timeout_s``; a worker that dies stops doing so, and after the visibility
-timeout another worker takes its entries over with XAUTOCLAIM.
+A worker claims chunks (stream entries) only while it can start their items now (see
+:mod:`~reward_service.queue.lanes`), grades each item in a lane with the same
+:class:`~reward_service.engine.GradingEngine` as the embedded queue (shared Redis result cache in front), and
+writes the answers every few milliseconds (HSETNX: first answer wins); a chunk is acknowledged once all of
+its items are answered. What it writes, and why in that order: :mod:`~reward_service.queue.entries`.
 
-A taken-over chunk is graded one item at a time, each item alone in its worker (nothing else grades there
-meanwhile) and each start counted per item in Redis: a crash is then charged to that item only, and an item
-that keeps killing workers is answered ``error`` after ``max_deliveries`` attempts while the rest of its chunk
-is graded.
+**Charging.** Claiming a chunk charges each of its unanswered items an attempt. An item charged
+``max_deliveries - 1`` times (its workers kept dying while they held it) is a suspect: it runs alone, charged
+just before it starts, so that a crash then is its own; one charged ``max_deliveries`` times is answered
+``error``. Everything else, a taken-over chunk included, is graded side by side.
+
+**Stopping** (SIGTERM): the worker leaves the live count and stops claiming at once, hands back every item
+it has not started -- charges taken back -- onto ``reward:handback``, which all workers read first, keeps
+heartbeating while its graders finish what they started (for up to ``code_item_timeout_s +
+shutdown_margin_s``), then hands back anything left and deletes its consumer from the group. A rolling
+deploy therefore costs no attempt and no regrade.
+
+**Dying** (SIGKILL, OOM): heartbeats stop; after ``visibility_timeout_s`` any worker with a free lane takes
+the entries over with XAUTOCLAIM and grades their unanswered items side by side (only suspects alone).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import Future
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 
-import redis.exceptions
+from pydantic import ValidationError
 
 from reward_service import constants as k
+from reward_service import pool
 from reward_service.engine import GradingEngine, result_cache_key
-from reward_service.queue.chunks import WRITE_RESULTS, Chunk, connect, ensure_group, failed, item_fields
+from reward_service.grading.code import sandbox_readiness
+from reward_service.queue.chunks import Chunk, connect, ensure_group, failed
+from reward_service.queue.entries import REDIS_DOWN, Answer, Entries, Held
+from reward_service.queue.lanes import Lanes, Work
 from reward_service.recipes import Recipe, resolve
-from reward_service.schemas import ItemResult, ScoreItem, Status
+from reward_service.schemas import ItemResult, ScoreItem
 from reward_service.settings import Settings
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-_REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.BusyLoadingError)
-Graded = tuple[int, ScoreItem | None, ItemResult]  # (index in the job, the item if it parsed, its result)
-
-
-class _Gate:
-    """Ordinary chunks share the worker; a suspect item (from a taken-over chunk) has it to itself. Waiting
-    suspects hold new ordinary chunks back, so they are not starved."""
-
-    def __init__(self) -> None:
-        self._cond = asyncio.Condition()
-        self._shared = 0
-        self._exclusive = False
-        self._waiting = 0
-
-    @contextlib.asynccontextmanager
-    async def shared(self) -> AsyncIterator[None]:
-        async with self._cond:
-            await self._cond.wait_for(lambda: not self._exclusive and not self._waiting)
-            self._shared += 1
-        try:
-            yield
-        finally:
-            async with self._cond:
-                self._shared -= 1
-                self._cond.notify_all()
-
-    @contextlib.asynccontextmanager
-    async def exclusive(self) -> AsyncIterator[None]:
-        async with self._cond:
-            self._waiting += 1
-            try:
-                await self._cond.wait_for(lambda: not self._exclusive and not self._shared)
-            finally:
-                self._waiting -= 1
-            self._exclusive = True
-        try:
-            yield
-        finally:
-            async with self._cond:
-                self._exclusive = False
-                self._cond.notify_all()
+SANDBOX_REPORT_S = 30.0  # how often a worker re-checks its sandbox for /readyz (Docker restarted, say)
 
 
 @lru_cache(maxsize=64)
 def _recipe(key: str) -> Recipe:
-    import json
     return resolve(json.loads(key), "")
 
 
@@ -93,190 +65,242 @@ class Worker:
         self.engine = engine
         self.settings = settings
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        self.in_flight: dict[str, asyncio.Task[None]] = {}
-        self._write_script = client.register_script(WRITE_RESULTS)
-        self._cursor = "0-0"
-        self._gate = _Gate()
+        self.entries = Entries(client, settings, self.name)
+        self.lanes = Lanes({"math": 2 * settings.workers, "code": settings.code_workers})
+        self._current: dict[asyncio.Task[None], tuple[Work, list[Future[Any]]]] = {}  # lane -> its item, jobs
+        self.stopping = False
+        self._cursors = dict.fromkeys(k.STREAMS, "0-0")
+        self._next_reclaim = 0.0
+        self._next_sweep = time.monotonic() + 60
 
-    # -- loops ------------------------------------------------------------------------------------------
+    # -- life cycle ---------------------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        await self._retrying(lambda: ensure_group(self.redis), what="create the consumer group")
-        log.info("worker %s reading %s (group %s)", self.name, k.STREAM, k.GROUP)
-        loops = [asyncio.create_task(self._every(stop, self.settings.visibility_timeout_s / 3, self._heartbeat)),
-                 asyncio.create_task(self._every(stop, self.settings.visibility_timeout_s / 2, self._reclaim))]
+        await self.entries.retrying(lambda: ensure_group(self.redis), what="create the consumer group")
+        await self._report_sandbox()  # before the first heartbeat: /readyz never counts us without it
+        log.info("worker %s reading %s (group %s)", self.name, ", ".join(k.STREAMS), k.GROUP)
+        stopped_beating = asyncio.Event()
+        heartbeats = asyncio.create_task(self._heartbeats(stopped_beating))
+        writer = asyncio.create_task(self.entries.writer())
+        lanes = [asyncio.create_task(self._lane(kind)) for kind, n in self.lanes.sizes.items() for _ in range(n)]
+        try:
+            await self._claim_until(stop)
+        finally:
+            try:
+                await self._drain(lanes)
+            finally:
+                writer.cancel()
+                stopped_beating.set()
+                await heartbeats
+                await self.entries.leave()
+                log.info("worker %s stopped", self.name)
+
+    async def _claim_until(self, stop: asyncio.Event) -> None:
+        stopped = asyncio.create_task(stop.wait())
         try:
             while not stop.is_set():
+                if not self.lanes.has_room():
+                    await self.lanes.wait_for_room(timeout=0.5)
+                    continue
+                read = asyncio.create_task(self._read())
+                await asyncio.wait({read, stopped}, return_when=asyncio.FIRST_COMPLETED)
+                if not read.done():  # SIGTERM: stop reading at once (an entry read meanwhile is a stray)
+                    read.cancel()
                 try:
-                    await self._read()
-                except _REDIS_DOWN as exc:
+                    for stream, entry_id, fields in await read:
+                        await self._intake(stream, entry_id, fields)
+                except asyncio.CancelledError:
+                    pass
+                except REDIS_DOWN as exc:
                     log.warning("worker %s: Redis unreachable (%s); retrying", self.name, exc)
                     await asyncio.sleep(1.0)
+                except Exception:
+                    log.exception("worker %s: claiming failed; retrying", self.name)
+                    await asyncio.sleep(1.0)
         finally:
-            if self.in_flight:  # finish what we hold; whatever does not finish is reclaimed by others
-                await asyncio.wait(list(self.in_flight.values()), timeout=self.settings.visibility_timeout_s)
-            for task in loops:
+            stopped.cancel()
+
+    async def _drain(self, lanes: list[asyncio.Task[None]]) -> None:
+        """Stop: leave the live count, hand back what has not started, let the lanes finish the rest (up to
+        the code item limit plus a margin), hand back whatever is left after that."""
+        started = time.monotonic()
+        self.stopping = True
+        with contextlib.suppress(*REDIS_DOWN):
+            await self.redis.zrem(k.WORKERS, self.name)
+        unstarted = self.lanes.drain()
+        for task, (work, jobs) in list(self._current.items()):
+            if not any(job.running() or job.done() for job in jobs):  # queued at the pool, not at a grader
                 task.cancel()
-            with contextlib.suppress(*_REDIS_DOWN):
-                await self.redis.zrem(k.WORKERS, self.name)
-            log.info("worker %s stopped", self.name)
+                unstarted.append(work)
+        await asyncio.sleep(0)  # let the cancelled lanes unwind
+        by_entry: dict[int, tuple[Held, list[Work]]] = {}
+        for work in unstarted:
+            by_entry.setdefault(id(work.held), (work.held, []))[1].append(work)
+        for held, works in by_entry.values():
+            await self.entries.hand_back(held, [w.index for w in works], [w.index for w in works if w.charged])
+        limit = self.settings.code_item_timeout_s + self.settings.shutdown_margin_s
+        _, late = await asyncio.wait(lanes, timeout=limit) if lanes else (set(), set())
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.entries.flush(), timeout=70)
+        for held in list(self.entries.held.values()):  # only when lanes ran past the limit
+            await self.entries.hand_back(held, sorted(held.left))
+        await self.entries.hand_back_strays()
+        log.info("worker %s stopping: finished its items in %.1f s; handed back %d chunk(s)", self.name,
+                 time.monotonic() - started, self.entries.handed_back)
 
-    async def _read(self) -> None:
-        free = self.settings.worker_prefetch - len(self.in_flight)
-        if free <= 0:
-            await asyncio.wait(list(self.in_flight.values()), timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
-            return
-        reply = await self.redis.xreadgroup(k.GROUP, self.name, {k.STREAM: ">"}, count=free, block=1000)
-        for _, entries in (reply.items() if isinstance(reply, dict) else reply or []):
-            for entry_id, fields in entries:
-                self._start(entry_id, fields, redelivered=False)
+    async def _report_sandbox(self) -> None:
+        """Tell /readyz whether this worker's sandbox runs code (the API's own may not: in compose it has
+        no Docker socket)."""
+        facts = await asyncio.to_thread(sandbox_readiness, self.settings.sandbox_backend,
+                                        self.settings.sandbox_bwrap_rlimits_only)
+        with contextlib.suppress(*REDIS_DOWN):
+            await self.redis.hset(k.SANDBOXES, self.name, json.dumps({**facts, "at": time.time()}))
 
-    async def _every(self, stop: asyncio.Event, period: float, fn: Callable[[], Awaitable[None]]) -> None:
-        while not stop.is_set():
+    async def _heartbeats(self, stopped: asyncio.Event) -> None:
+        period = min(self.settings.heartbeat_s / 2, self.settings.visibility_timeout_s / 3)
+        next_report = time.monotonic() + SANDBOX_REPORT_S
+        while not stopped.is_set():
             try:
-                await fn()
-            except _REDIS_DOWN:
-                pass  # the main loop reports it
+                if time.monotonic() >= next_report:
+                    next_report = time.monotonic() + SANDBOX_REPORT_S
+                    await self._report_sandbox()
+                await self.entries.heartbeat(alive=not self.stopping)
+            except REDIS_DOWN:
+                pass  # the claim loop reports it
             except Exception:
-                log.exception("worker %s: %s failed", self.name, fn.__name__)
+                log.exception("worker %s: heartbeat failed", self.name)
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=max(0.1, period))
+                await asyncio.wait_for(stopped.wait(), timeout=period)
 
-    async def _heartbeat(self) -> None:
-        """Say we are alive, and reset the idle time of the entries we hold so nobody reclaims them."""
-        await self.redis.zadd(k.WORKERS, {self.name: time.time()})
-        if self.in_flight:
-            await self.redis.xclaim(k.STREAM, k.GROUP, self.name, min_idle_time=0,
-                                    message_ids=list(self.in_flight), justid=True)
+    # -- claiming ----------------------------------------------------------------------------------------
 
-    async def _reclaim(self) -> None:
-        """Take over entries whose worker stopped heartbeating (XAUTOCLAIM after the visibility timeout)."""
-        free = self.settings.worker_prefetch - len(self.in_flight)
-        if free <= 0:
-            return
-        reply = await self.redis.xautoclaim(k.STREAM, k.GROUP, self.name,
-                                            min_idle_time=int(self.settings.visibility_timeout_s * 1000),
-                                            start_id=self._cursor, count=free)
-        self._cursor, claimed = reply[0], reply[1]
-        for entry_id, fields in claimed:
-            if entry_id in self.in_flight:
-                continue
-            log.warning("worker %s: took over chunk %s from a worker that stopped", self.name, entry_id)
-            self._start(entry_id, fields, redelivered=True)
+    async def _read(self) -> list[tuple[str, str, dict[str, str] | None]]:
+        """One entry of a dead worker if there is one, else one new entry (handed-back work first)."""
+        now = time.monotonic()
+        if now >= self._next_reclaim:
+            self._next_reclaim = now + min(1.0, self.settings.visibility_timeout_s / 2)
+            if now >= self._next_sweep:
+                self._next_sweep = now + 60
+                await self.entries.forget_dead_consumers()
+            for stream in k.STREAMS:
+                reply = await self.redis.xautoclaim(stream, k.GROUP, self.name, count=1,
+                                                    min_idle_time=int(self.settings.visibility_timeout_s * 1000),
+                                                    start_id=self._cursors[stream])
+                self._cursors[stream], claimed = reply[0], reply[1]
+                if claimed:
+                    for entry_id, _ in claimed:
+                        log.warning("worker %s: took over chunk %s from a worker that stopped", self.name, entry_id)
+                    return [(stream, entry_id, fields) for entry_id, fields in claimed]
+        reply = await self.redis.xreadgroup(k.GROUP, self.name, dict.fromkeys(k.STREAMS, ">"), count=1, block=500)
+        return [(stream, entry_id, fields)
+                for stream, entries in (reply.items() if isinstance(reply, dict) else reply or [])
+                for entry_id, fields in entries]
 
-    def _start(self, entry_id: str, fields: dict[str, str] | None, redelivered: bool) -> None:
-        task = asyncio.create_task(self._handle(entry_id, fields, redelivered), name=f"chunk-{entry_id}")
-        self.in_flight[entry_id] = task
-        task.add_done_callback(lambda t: self._done(entry_id, t))
-
-    def _done(self, entry_id: str, task: asyncio.Task[None]) -> None:
-        self.in_flight.pop(entry_id, None)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("worker %s: chunk %s left for redelivery: %r", self.name, entry_id, task.exception())
-
-    # -- one chunk --------------------------------------------------------------------------------------
-
-    async def _handle(self, entry_id: str, fields: dict[str, str] | None, redelivered: bool) -> None:
+    async def _intake(self, stream: str, entry_id: str, fields: dict[str, str] | None) -> None:
+        """Charge the entry's unanswered items; answer what needs no grader (cached, not an item); queue the
+        rest for the lanes (a suspect to run alone)."""
         try:
             chunk = Chunk.from_fields(fields or {})
         except (KeyError, ValueError) as exc:
             log.error("worker %s: dropping malformed entry %s: %s", self.name, entry_id, exc)
-            await self._ack(entry_id)
+            await self.entries.ack(stream, entry_id)
             return
-        if not await self.redis.exists(k.job_key(chunk.job)):  # expired, or /score gave up on it
-            await self._ack(entry_id)
-            return
-        indexed = chunk.indexed()
-        answered = await self.redis.hmget(k.results_key(chunk.job), [str(i) for i, _ in indexed])
-        todo = [pair for pair, seen in zip(indexed, answered, strict=True) if seen is None]
+        held = Held(stream, entry_id, chunk, set())
+        self.entries.held[held.key] = held  # heartbeats keep it ours from here on
         try:
-            if redelivered:
-                for index, row in todo:
-                    await self._write(chunk, [await self._attempt(chunk, index, row)])
-            elif todo:
-                async with self._gate.shared():
-                    graded = await self._grade(todo, chunk.recipe)
-                await self._write(chunk, graded)
-        except _REDIS_DOWN:
+            works = await self._charge(held)
+        except BaseException:  # not ours after all: another worker takes it over after the visibility timeout
+            self.entries.held.pop(held.key, None)
             raise
-        except Exception as exc:  # a bug, not a crash: answer rather than redeliver forever
-            log.exception("worker %s: chunk %s failed", self.name, entry_id)
-            await self._write(chunk, [(i, None, failed(row, f"worker error: {exc!r}")) for i, row in todo])
-        await self._ack(entry_id)
+        if not held.left:
+            await self.entries.acknowledge(held)
+            return
+        hits = await self._from_cache(works)
+        for answer in hits:
+            self.entries.answer(held, answer)
+        cached = {answer[0] for answer in hits}
+        self.lanes.add([work for work in works if work.index not in cached])
 
-    async def _attempt(self, chunk: Chunk, index: int, row: dict[str, Any]) -> Graded:
-        """Grade one item of a taken-over chunk, unless it already took down ``max_deliveries`` workers."""
-        key = k.attempts_key(chunk.job)
-        async with self._gate.exclusive():
-            attempts = await self.redis.hincrby(key, str(index), 1) + 1  # its first delivery was attempt 1
-            await self.redis.expireat(key, chunk.expires)
-            if attempts > self.settings.max_deliveries:
-                log.error("worker %s: item %d of job %s crashed %d workers; answering error", self.name, index,
-                          chunk.job, attempts - 1)
-                return index, None, failed(row, f"grading this item stopped the worker {attempts - 1} times")
-            return (await self._grade([(index, row)], chunk.recipe))[0]
-
-    async def _grade(self, todo: list[tuple[int, dict[str, Any]]], recipe_key: str) -> list[Graded]:
-        recipe = _recipe(recipe_key)
-        items = [ScoreItem.model_validate(row) for _, row in todo]
-        self._test_crash_hook(items)
-        results: list[ItemResult | None] = [None] * len(items)
-        ttl = self.settings.shared_cache_ttl_s
-        keys = [k.cache_key(result_cache_key(item, recipe)) for item in items] if ttl else []
-        if ttl:
-            for j, hit in enumerate(await self.redis.mget(keys)):
-                if hit is not None:
-                    cached = ItemResult.model_validate_json(hit)
-                    results[j] = cached.model_copy(update={"id": items[j].id,
-                                                           "details": {**cached.details, "cached": True}})
-        misses = [j for j, r in enumerate(results) if r is None]
-        graded = await self.engine.score([items[j] for j in misses], recipe)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for j, result in zip(misses, graded, strict=True):
-                results[j] = result
-                if ttl and result.status is Status.ok:
-                    pipe.set(keys[j], result.model_dump_json(), ex=ttl, nx=True)
-            await pipe.execute()
-        return [(i, item, r) for (i, _), item, r in zip(todo, items, results, strict=True) if r is not None]
-
-    def _test_crash_hook(self, items: list[ScoreItem]) -> None:
-        prefix = self.settings.test_crash_prefix  # TEST ONLY (poison-item tests); unset in every deployment
-        if prefix and any(str(item.id).startswith(prefix) for item in items):
-            log.warning("worker %s: test crash hook fired", self.name)
-            os._exit(86)
-
-    async def _write(self, chunk: Chunk, graded: list[Graded]) -> None:
-        args: list[Any] = [chunk.expires]
-        for index, item, result in graded:
-            fields = item_fields(item, result) if item is not None else ["items:unknown:error"]
-            args += [index, result.model_dump_json(), " ".join(fields)]
-        keys = [k.results_key(chunk.job), k.STATS, k.notify_key(chunk.job)]
-        await self._retrying(lambda: self._write_script(keys=keys, args=args), what="write results")
-
-    async def _ack(self, entry_id: str) -> None:
-        async def ack() -> None:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.xack(k.STREAM, k.GROUP, entry_id)
-                pipe.xdel(k.STREAM, entry_id)
-                await pipe.execute()
-        await self._retrying(ack, what="acknowledge")
-
-    async def _retrying(self, fn: Callable[[], Awaitable[T]], what: str, patience_s: float = 60.0) -> T:
-        """Ride out a Redis restart (with AOF, nothing is lost meanwhile); give up after ``patience_s``."""
-        deadline, delay = time.monotonic() + patience_s, 0.2
-        while True:
+    async def _charge(self, held: Held) -> list[Work]:
+        chunk = held.chunk
+        indexed = chunk.indexed()
+        charges = await self.entries.intake(chunk, [i for i, _ in indexed])
+        if charges is None:  # expired, or /score gave up on it
+            return []
+        recipe = _recipe(chunk.recipe)
+        works: list[Work] = []
+        for (index, row), charge in zip(indexed, charges, strict=True):
+            if charge == 0:
+                continue  # answered already
+            held.left.add(index)
             try:
-                return await fn()
-            except _REDIS_DOWN as exc:
-                if time.monotonic() > deadline:
-                    raise
-                log.warning("worker %s: could not %s (%s); retrying", self.name, what, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                item = ScoreItem.model_validate(row)
+            except ValidationError as exc:
+                reason = f"not a valid item: {exc.error_count()} error(s)"
+                self.entries.answer(held, (index, None, failed(row, reason), None))
+                continue
+            key = k.cache_key(result_cache_key(item, recipe)) if self.settings.shared_cache_ttl_s else None
+            works.append(Work(held, index, item, key, tries=abs(charge) - (charge < 0), suspect=charge < 0,
+                              charged=charge > 0))
+        return works
+
+    async def _from_cache(self, works: list[Work]) -> list[Answer]:
+        if not self.settings.shared_cache_ttl_s or not works:
+            return []
+        try:
+            found = await self.redis.mget([w.cache_key or "" for w in works])
+        except REDIS_DOWN:
+            return []  # the cache only saves work
+        hits: list[Answer] = []
+        for work, raw in zip(works, found, strict=True):
+            if raw is not None:
+                cached = ItemResult.model_validate_json(raw)
+                update = {"id": work.item.id, "details": {**cached.details, "cached": True}}
+                hits.append((work.index, work.item, cached.model_copy(update=update), None))
+        return hits
+
+    # -- grading -----------------------------------------------------------------------------------------
+
+    async def _lane(self, kind: str) -> None:
+        """Grade items one after another; answers go to the writer, so the lane never waits on Redis (a
+        suspect's charge excepted)."""
+        me = asyncio.current_task()
+        assert me is not None
+        while (work := await self.lanes.take(kind)) is not None:
+            jobs: list[Future[Any]] = []
+            self._current[me] = (work, jobs)
+            seen = pool.submitted.set(jobs)  # the drain tells an item queued at the pool from a started one
+            try:
+                tries = work.tries
+                if work.suspect:
+                    tries, work.charged = await self.entries.charge(work), True
+                answer = (work.index, work.item, await self._grade(work, tries), work.cache_key)
+                self.entries.answer(work.held, answer)
+            except Exception:  # Redis down too long (or a bug): no heartbeat, so another worker takes it over
+                log.exception("worker %s: could not charge item %d; leaving its chunk", self.name, work.index)
+                self.entries.held.pop(work.held.key, None)
+            finally:
+                pool.submitted.reset(seen)
+                del self._current[me]
+                self.lanes.done(work)
+
+    async def _grade(self, work: Work, tries: int) -> ItemResult:
+        if tries > self.settings.max_deliveries:
+            log.error("worker %s: item %d of job %s was held by %d workers that died; answering error",
+                      self.name, work.index, work.held.chunk.job, tries - 1)
+            return failed(work.item.model_dump(), f"grading this item stopped the worker {tries - 1} times")
+        try:
+            return await self.engine.score_one(work.item, _recipe(work.held.chunk.recipe))
+        except Exception as exc:  # a bug, not a crash: answer rather than redeliver forever
+            log.exception("worker %s: item %d of job %s failed", self.name, work.index, work.held.chunk.job)
+            return failed(work.item.model_dump(), f"worker error: {exc!r}")
 
 
 async def run_worker(settings: Settings) -> None:
-    """Start the grader pool, then work until SIGTERM/SIGINT (finishing the chunks in hand)."""
+    """Start the grader pool, then work until SIGTERM/SIGINT (see the module docstring for how it stops)."""
     engine = GradingEngine(settings)
     await engine.start()
     client = connect(settings)
@@ -284,8 +308,6 @@ async def run_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    if settings.test_crash_prefix:
-        log.warning("TEST ONLY crash hook is on (REWARD_TEST_CRASH_PREFIX); never set it in a deployment")
     try:
         await Worker(client, engine, settings).run(stop)
     finally:

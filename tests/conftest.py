@@ -131,12 +131,13 @@ class RedisServer:
 
 
 class Workers:
-    """``python -m reward_service worker`` processes, restarted when they exit (compose's restart policy)."""
+    """Queue worker processes, restarted when they exit (compose's restart policy). They run the real worker
+    through ``tests/reward_service/_fault_worker.py``, which adds the test faults (slow and poison items)."""
 
-    def __init__(self, url: str, env: dict[str, str], count: int, log_dir: Path) -> None:
+    def __init__(self, url: str, env: dict[str, str], count: int, log_dir: Path, restart: bool = True) -> None:
         self.url, self.env, self.log_dir = url, env, log_dir
         self.exits: list[int] = []
-        self._closing = False
+        self._closing = not restart
         self._lock = threading.Lock()
         self.procs = [self._spawn() for _ in range(count)]
         self._watch = threading.Thread(target=self._supervise, daemon=True)
@@ -144,7 +145,7 @@ class Workers:
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         log = open(self.log_dir / f"worker-{time.monotonic_ns()}.log", "w")
-        return subprocess.Popen([sys.executable, "-m", "reward_service", "worker", "--redis-url", self.url],
+        return subprocess.Popen([sys.executable, "-m", "tests.reward_service._fault_worker", "--redis-url", self.url],
                                 env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
 
     def _supervise(self) -> None:

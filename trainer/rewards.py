@@ -91,7 +91,8 @@ class ServiceScorer:
     scored: int = 0            # items with a reward
     unscored: int = 0          # items left None
     wait_s: float = 0.0        # total time spent waiting for the service
-    history: list[dict[str, Any]] = field(default_factory=list)  # one entry per call: rewards, wait, error
+    history: list[dict[str, Any]] = field(default_factory=list)  # the latest calls: rewards, wait, error
+    history_size: int = 1000   # calls kept in ``history`` (a long run must not grow it forever)
     down_steps: int = 0        # consecutive calls that failed (the current outage)
 
     @classmethod
@@ -143,6 +144,8 @@ class ServiceScorer:
         self.unscored += sum(r is None for r in rewards)
         self.wait_s += wait
         self.history.append({"rewards": rewards, "wait_s": wait, "error": error})
+        if len(self.history) > self.history_size:
+            del self.history[:-self.history_size]
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -32,9 +32,9 @@ async def build_backend(settings: Settings) -> GradingBackend:
 
 
 def _job_store(backend: GradingBackend, settings: Settings) -> JobStore:
-    if hasattr(backend, "submit") and hasattr(backend, "get"):  # the Redis queue keeps its jobs in Redis
-        return backend  # type: ignore[return-value]
-    return MemoryJobs(backend, settings.job_ttl_s)
+    if isinstance(backend, JobStore):  # the Redis queue keeps its jobs in Redis
+        return backend
+    return MemoryJobs(backend, settings.job_ttl_s, settings.memory_jobs_max_items)
 
 
 def create_app(settings: Settings | None = None, backend: GradingBackend | None = None) -> FastAPI:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from reward_service.errors import (
@@ -13,9 +15,15 @@ from reward_service.errors import (
     Unauthorized,
     UnknownRecipe,
 )
+from reward_service.surrogates import valid_deep
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own 422, except that echoed input that is not valid Unicode is made valid (else: a 500).
+        return JSONResponse({"detail": valid_deep(jsonable_encoder(exc.errors()))}, status_code=422)
+
     @app.exception_handler(Unauthorized)
     async def _unauthorized(_: Request, exc: Unauthorized) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=401, headers={"WWW-Authenticate": "Bearer"})

@@ -4,8 +4,10 @@ Per request (this process): ``reward_request_seconds`` histogram by method, rout
 ``reward_items_graded_total`` by task and status, ``reward_cache_hits_total``, ``reward_sandbox_runs_total``
 by status and ``reward_sandbox_timeouts_total`` -- counted where items are graded: by the workers in Redis
 (so with the Redis queue they are totals over every worker, the same from every API replica), or by this
-process for the embedded queue. Queue gauges: ``reward_queue_depth`` (chunks waiting or in flight),
-``reward_queue_pending`` (delivered, not yet acknowledged), ``reward_workers_alive``.
+process for the embedded queue. Queue gauges: ``reward_queue_depth`` (chunks waiting or in flight, handed
+back ones included), ``reward_queue_pending`` (delivered, not yet acknowledged), ``reward_workers_alive``
+(workers taking work: a heartbeat within ``heartbeat_s``; a stopping worker leaves at once, a killed one
+within ``heartbeat_s``).
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ class CountingBackend:
         return {"counters": dict(self.counts), "engine": self.inner.stats()}
 
     async def ready(self) -> dict[str, Any]:
-        return {"ok": True}
+        return await self.inner.ready()
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -120,7 +122,7 @@ class _Snapshot:
                                   value=counters.get("cache_hits", 0))
         for name, help_text in (("queue_depth", "Chunks waiting or in flight"),
                                 ("queue_pending", "Chunks delivered to a worker, not yet acknowledged"),
-                                ("workers_alive", "Workers with a recent heartbeat")):
+                                ("workers_alive", "Workers taking work (a heartbeat within heartbeat_s)")):
             if name in self.snap:
                 yield GaugeMetricFamily(f"reward_{name}", help_text, value=self.snap[name])
         for name, value in self.snap.get("engine", {}).items():
@@ -131,12 +133,10 @@ class _Snapshot:
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
     backend: GradingBackend = request.app.state.backend
-    snapshot = getattr(backend, "snapshot", None)
     registry = CollectorRegistry(auto_describe=False)
-    if snapshot is not None:
-        try:
-            registry.register(_Snapshot(await snapshot()))
-        except Exception as exc:  # Redis down: still serve this process's own metrics
-            log.warning("metrics snapshot failed: %r", exc)
+    try:
+        registry.register(_Snapshot(await backend.snapshot()))
+    except Exception as exc:  # Redis down: still serve this process's own metrics
+        log.warning("metrics snapshot failed: %r", exc)
     body = generate_latest(request.app.state.registry) + generate_latest(registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -8,7 +8,11 @@ first failure unless the item says otherwise.
 Which block: the last one tagged with the item's language or an alias (```py, ```c++, ...); when there is
 none, the last untagged block (models often omit the tag); a block tagged with another language never
 counts. An item without ``language`` is Python. No block: accuracy 0 with the reason. A sandbox that cannot
-run at all is an ``error`` (never a 0), malformed tests or an unknown language ``invalid``.
+run at all is an ``error`` (never a 0), malformed tests or an unknown language ``invalid``; whatever the
+program does to its own channels and limits is its own failure, a 0 (the sandbox says ``sandbox_error`` only
+for its own). The details stay small whatever the program writes (a verdict travels to the trainer with
+every item): the sandbox cuts each string it reports to a few kB, and only the first
+``MAX_DETAILED_TESTS`` tests carry their detail.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from reward_service.schemas import CodeLimits
 
 _FENCE = re.compile(r"^[ \t]*```[ \t]*([^\s`]*)[^\n]*\n(.*?)^[ \t]*```", re.DOTALL | re.MULTILINE)
 MAX_TEST_DETAILS = 50
+MAX_DETAILED_TESTS = 5  # each detail is at most ~1 kB as JSON (the end of the program's stderr)
 
 
 def extract_code(region: str, language: str) -> str | None:
@@ -36,17 +41,30 @@ def extract_code(region: str, language: str) -> str | None:
 
 
 def _details(report: Any) -> dict[str, Any]:
-    tests = [{"verdict": t.verdict.value, "time_s": t.time_s, "memory_kb": t.memory_kb,
-              **({"detail": t.detail[:300]} if t.detail else {})} for t in report.tests[:MAX_TEST_DETAILS]]
+    tests = [{"verdict": t.verdict.value, "time_s": t.time_s, "memory_kb": t.memory_kb}
+             for t in report.tests[:MAX_TEST_DETAILS]]
+    detailed = [(row, t.detail) for row, t in zip(tests, report.tests, strict=False) if t.detail]
+    for row, detail in detailed[:MAX_DETAILED_TESTS]:
+        row["detail"] = detail
     out: dict[str, Any] = {"verdict": report.verdict.value, "passed": report.passed, "total": report.total,
                            "tests": tests, "backend": report.backend}
     if report.compile_output:
-        out["compile_output"] = report.compile_output[-1000:]
+        out["compile_output"] = report.compile_output
     return out
 
 
+def sandbox_readiness(backend: str, bwrap_rlimits_only: bool = False) -> dict[str, str]:
+    """For /readyz: ``{"sandbox": "ok" | "unavailable" | "disabled", "sandbox_detail": one line}``. Cheap: no
+    sandbox starts (see :func:`sandbox.status`)."""
+    if backend == "none":
+        return {"sandbox": "disabled", "sandbox_detail": "code grading is switched off (REWARD_SANDBOX_BACKEND=none)"}
+    import sandbox
+    ok, line = sandbox.status(backend, bwrap_rlimits_only=bwrap_rlimits_only)
+    return {"sandbox": "ok" if ok else "unavailable", "sandbox_detail": line}
+
+
 def grade_code(region: str, tests: Any, language: str | None, limits: CodeLimits | None = None, *,
-               partial: bool = False, backend: str = "auto") -> Verdict:
+               partial: bool = False, backend: str = "auto", bwrap_rlimits_only: bool = False) -> Verdict:
     from sandbox import (
         BadTests,
         Limits,
@@ -73,7 +91,7 @@ def grade_code(region: str, tests: Any, language: str | None, limits: CodeLimits
     limits = limits or CodeLimits.model_validate({})
     stop = limits.stop_on_first_failure if limits.stop_on_first_failure is not None else not partial
     try:
-        report = judge(code, lang, suite, get_backend(backend),
+        report = judge(code, lang, suite, get_backend(backend, bwrap_rlimits_only=bwrap_rlimits_only),
                        Limits().with_overrides(limits.time_limit_s, limits.memory_mb),
                        stop_on_failure=stop, float_tolerance=limits.float_tolerance)
     except SandboxUnavailable as exc:

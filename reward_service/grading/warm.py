@@ -4,6 +4,7 @@ Each grader process is then a fork that shares these pages copy-on-write and nee
 so a process killed at its time limit is replaced in milliseconds, not seconds.
 """
 
-from reward_service.scoring import warmup
+from reward_service.grading import language, math
 
-warmup()
+math.warmup()
+language.warmup()

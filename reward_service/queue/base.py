@@ -17,5 +17,15 @@ class GradingBackend(Protocol):
         """A few facts for /healthz (queue kind, workers)."""
         ...
 
+    async def ready(self) -> dict[str, Any]:
+        """For /readyz: ``ok`` (can grade every kind of item now), and what it depends on (the sandbox where
+        code items are graded; Redis and live workers for the Redis queue)."""
+        ...
+
+    async def snapshot(self) -> dict[str, Any]:
+        """Counters and gauges for /metrics (``counters``, ``engine``, queue gauges); may raise when the
+        store behind them is down."""
+        ...
+
     async def aclose(self) -> None:
         ...

@@ -3,7 +3,8 @@ write, and the counters both paths keep (items by task and status, cache hits, s
 
 A job is split into chunks of ``chunk_size`` items; each chunk is one stream entry. A result is written once
 per item index with HSETNX, in a Lua script that also counts it, so a redelivered chunk can neither lose
-nor double-count an item.
+nor double-count an item. A chunk handed back by a stopping worker carries only the items it had not
+started, with their indices in the job.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from reward_service import constants as k
 from reward_service.schemas import ItemResult, ScoreItem, Status
 from reward_service.settings import Settings
+from reward_service.surrogates import valid
 
 
 @dataclass(frozen=True)
@@ -25,18 +27,33 @@ class Chunk:
     recipe: str                  # Recipe.key (canonical JSON)
     items: tuple[dict[str, Any], ...]
     expires: int                 # epoch seconds when the job's keys expire
+    indices: tuple[int, ...] | None = None  # each item's index in the job; None: start, start + 1, ...
 
     def to_fields(self) -> dict[str, str]:
-        return {"job": self.job, "start": str(self.start), "recipe": self.recipe,
-                "items": json.dumps(self.items, separators=(",", ":")), "expires": str(self.expires)}
+        fields = {"job": self.job, "start": str(self.start), "recipe": self.recipe,
+                  "items": json.dumps(self.items, separators=(",", ":")), "expires": str(self.expires)}
+        if self.indices is not None:
+            fields["indices"] = json.dumps(self.indices)
+        return fields
 
     @classmethod
     def from_fields(cls, fields: dict[str, str]) -> Chunk:
-        return cls(job=fields["job"], start=int(fields["start"]), recipe=fields["recipe"],
-                   items=tuple(json.loads(fields["items"])), expires=int(fields["expires"]))
+        indices = tuple(json.loads(fields["indices"])) if "indices" in fields else None
+        items = tuple(json.loads(fields["items"]))
+        if indices is not None and len(indices) != len(items):
+            raise ValueError("indices and items differ in length")
+        return cls(job=fields["job"], start=int(fields["start"]), recipe=fields["recipe"], items=items,
+                   expires=int(fields["expires"]), indices=indices)
 
     def indexed(self) -> list[tuple[int, dict[str, Any]]]:
-        return [(self.start + i, item) for i, item in enumerate(self.items)]
+        indices = self.indices if self.indices is not None else range(self.start, self.start + len(self.items))
+        return list(zip(indices, self.items, strict=True))
+
+    def only(self, indices: list[int]) -> Chunk:
+        """This chunk reduced to the items at ``indices`` (indices in the job)."""
+        rows = dict(self.indexed())
+        keep = tuple(sorted(indices))
+        return Chunk(self.job, keep[0], self.recipe, tuple(rows[i] for i in keep), self.expires, keep)
 
 
 def tally(items: list[ScoreItem], results: list[ItemResult]) -> Counter[str]:
@@ -60,19 +77,22 @@ def item_fields(item: ScoreItem, result: ItemResult) -> list[str]:
     return fields
 
 
-# KEYS: results, stats, notify. ARGV: expires-at, then (index, result JSON, space-separated counter fields)*.
+# KEYS: results, stats, notify. ARGV: expires-at, notify (1: wake the waiting API, this write completes a
+# chunk; 0: do not), then (index, result JSON, space-separated counter fields)*.
 # A result already there is kept (first answer wins) and not counted again.
 WRITE_RESULTS = """
 local new = 0
-for i = 2, #ARGV, 3 do
+for i = 3, #ARGV, 3 do
   if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then
     new = new + 1
     for field in string.gmatch(ARGV[i + 2], '%S+') do redis.call('HINCRBY', KEYS[2], field, 1) end
   end
 end
 redis.call('EXPIREAT', KEYS[1], ARGV[1])
-redis.call('RPUSH', KEYS[3], new)
-redis.call('EXPIREAT', KEYS[3], ARGV[1])
+if ARGV[2] == '1' then
+  redis.call('RPUSH', KEYS[3], new)
+  redis.call('EXPIREAT', KEYS[3], ARGV[1])
+end
 return new
 """
 
@@ -88,13 +108,14 @@ def connect(settings: Settings) -> Any:
 
 
 async def ensure_group(client: Any) -> None:
-    """Create the stream and its consumer group when missing (harmless when they exist)."""
+    """Create the streams and their consumer group when missing (harmless when they exist)."""
     import redis.exceptions
-    try:
-        await client.xgroup_create(k.STREAM, k.GROUP, id="0", mkstream=True)
-    except redis.exceptions.ResponseError as exc:
-        if "BUSYGROUP" not in str(exc):
-            raise
+    for stream in k.STREAMS:
+        try:
+            await client.xgroup_create(stream, k.GROUP, id="0", mkstream=True)
+        except redis.exceptions.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
 
 
 def result_json(result: ItemResult) -> str:
@@ -102,4 +123,4 @@ def result_json(result: ItemResult) -> str:
 
 
 def failed(item: dict[str, Any], reason: str) -> ItemResult:
-    return ItemResult(id=item.get("id"), reward=None, status=Status.error, error=reason)
+    return ItemResult(id=valid(item.get("id")), reward=None, status=Status.error, error=reason)

@@ -11,14 +11,15 @@ import hashlib
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
-from reward_service.errors import NotFound
+from reward_service.errors import NotFound, Overloaded
 from reward_service.queue.base import GradingBackend
 from reward_service.recipes import Recipe
 from reward_service.schemas import ItemResult, ScoreItem, Status
 
 JobState = Literal["queued", "running", "done"]
+PROGRESS_SLICE = 32  # the embedded queue grades a job in slices of this many items, counting each as it ends
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class JobView:
     results: list[ItemResult] | None = None  # when done
 
 
+@runtime_checkable
 class JobStore(Protocol):
     async def submit(self, items: list[ScoreItem], recipe: Recipe, owner: str,
                      idempotency_key: str | None = None) -> str:
@@ -64,29 +66,54 @@ class _Job:
 
 
 class MemoryJobs:
-    """Jobs of the embedded queue: one asyncio task each, results kept in memory until the TTL."""
+    """Jobs of the embedded queue: one asyncio task each, results kept in memory until the TTL.
 
-    def __init__(self, backend: GradingBackend, ttl_s: float) -> None:
+    Bounded: at most ``max_items`` items are held at once (new jobs past that get 429 until old ones expire;
+    finished results are never dropped early), and every job is swept at its expiry by a timer, not only
+    when someone next calls the store."""
+
+    def __init__(self, backend: GradingBackend, ttl_s: float, max_items: int = 500_000) -> None:
         self.backend = backend
         self.ttl_s = ttl_s
+        self.max_items = max_items
+        self.held_items = 0
         self._jobs: dict[str, _Job] = {}
         self._by_key: dict[tuple[str, str], str] = {}
 
+    def __len__(self) -> int:
+        return len(self._jobs)
+
     async def submit(self, items: list[ScoreItem], recipe: Recipe, owner: str,
                      idempotency_key: str | None = None) -> str:
-        self._expire()
+        self.sweep()
         if idempotency_key is not None and (owner, hash_key(idempotency_key)) in self._by_key:
             return self._by_key[(owner, hash_key(idempotency_key))]
+        if self.held_items + len(items) > self.max_items:
+            oldest = min((job.expires for job in self._jobs.values()), default=time.time())
+            raise Overloaded(f"jobs in memory hold {self.held_items} items (limit {self.max_items}) until they "
+                             "expire; retry later, or use the Redis queue for more",
+                             retry_after=max(1.0, min(60.0, oldest - time.time())))
         job_id = uuid.uuid4().hex
         now = time.time()
         job = _Job(owner, len(items), now, now + self.ttl_s)
-        job.task = asyncio.create_task(self.backend.score(items, recipe), name=f"job-{job_id}")
+        job.task = asyncio.create_task(self._grade(job, items, recipe), name=f"job-{job_id}")
         job.task.add_done_callback(lambda t: self._finish(job, items, t))
         if idempotency_key is not None:
             job.idempotency = hash_key(idempotency_key)
             self._by_key[(owner, job.idempotency)] = job_id
         self._jobs[job_id] = job
+        self.held_items += job.total
+        asyncio.get_running_loop().call_later(self.ttl_s + 0.01, self.sweep)
         return job_id
+
+    async def _grade(self, job: _Job, items: list[ScoreItem], recipe: Recipe) -> list[ItemResult]:
+        """All slices at once (the engine still sees every item concurrently); ``done`` grows as each ends."""
+        async def part(start: int) -> list[ItemResult]:
+            results = await self.backend.score(items[start:start + PROGRESS_SLICE], recipe)
+            job.done += len(results)
+            return results
+        parts = await asyncio.gather(*(part(start) for start in range(0, len(items), PROGRESS_SLICE)))
+        return [result for part_results in parts for result in part_results]
 
     @staticmethod
     def _finish(job: _Job, items: list[ScoreItem], task: asyncio.Task[list[ItemResult]]) -> None:
@@ -100,17 +127,19 @@ class MemoryJobs:
         job.done = job.total
 
     async def get(self, job_id: str, owner: str) -> JobView:
-        self._expire()
+        self.sweep()
         job = self._jobs.get(job_id)
         if job is None or job.owner != owner:
             raise NotFound(f"no job {job_id!r}")
         return JobView(job_id, state_of(job.done, job.total), job.total, job.done, job.created, job.expires,
                        job.results)
 
-    def _expire(self) -> None:
+    def sweep(self) -> None:
+        """Forget expired jobs (cancelling any still grading) and their idempotency keys."""
         now = time.time()
-        for job_id in [j for j, job in self._jobs.items() if job.expires < now]:
+        for job_id in [j for j, job in self._jobs.items() if job.expires <= now]:
             job = self._jobs.pop(job_id)
+            self.held_items -= job.total
             if job.task is not None:
                 job.task.cancel()
             if job.idempotency is not None:

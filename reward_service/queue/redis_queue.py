@@ -1,20 +1,25 @@
 """The API side of the Redis queue: enqueue a batch as chunks on a stream, wait for (or look up) its results.
 
 ``/score`` submits a short-lived job and blocks on the job's notify list until every item is answered or
-``score_timeout_s`` passes; items not answered by then are status ``error`` (never dropped). ``/jobs`` submits
-a job that lives ``job_ttl_s`` and is read back by id; everything about it is in Redis, so it outlives the
-API process. Workers (:mod:`reward_service.worker`) grade the chunks.
+``score_timeout_s`` passes; items not answered by then are status ``error`` (never dropped). With no worker
+alive it answers 503 at once rather than wait for nobody. ``/jobs`` submits a job that lives ``job_ttl_s``
+and is read back by id; everything about it is in Redis, so it outlives the API process (and waits for
+workers to come). Workers (:mod:`reward_service.worker`) grade the chunks.
+
+Turning a large batch into chunks (and results back into models) is CPU work; past a few hundred items it
+runs in a thread so that the event loop keeps answering meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 import uuid
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import redis.exceptions
 
@@ -27,8 +32,11 @@ from reward_service.schemas import ItemResult, ScoreItem
 from reward_service.settings import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _NO_OWNER = "-"  # /score jobs are never read back by id
+_OFF_LOOP = 256  # items: more than this are serialised or parsed in a thread
+_LINGER_S = 0.01  # after a wake-up, let a few more answers land before looking again
 _REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.BusyLoadingError)
 
 
@@ -61,10 +69,12 @@ class RedisQueue:
 
     async def _refresh_workers(self) -> None:
         """Keep ``describe()`` (sync, for /healthz) current; warn while no worker is alive."""
+        warned = 0.0
         while True:
-            await asyncio.sleep(5.0)
+            await asyncio.sleep(self.settings.heartbeat_s)
             try:
-                if await self.count_workers() == 0:
+                if await self.count_workers() == 0 and time.monotonic() - warned > 60:
+                    warned = time.monotonic()
                     log.warning("no queue worker alive: start `python -m reward_service worker`")
             except _REDIS_DOWN as exc:
                 log.warning("Redis unreachable: %s", exc)
@@ -95,23 +105,30 @@ class RedisQueue:
 
     async def _enqueue(self, job_id: str, items: list[ScoreItem], recipe: Recipe, owner: str, kind: str,
                        ttl: float) -> str:
-        depth = await self.redis.xlen(k.STREAM)
+        depth = await self.depth()
         if depth >= self.settings.queue_max_depth:
             raise Overloaded(f"queue full ({depth} chunks waiting or in flight); retry later",
                              retry_after=self.settings.overload_retry_after_s)
+        if kind == "score" and self.workers_alive == 0 and await self.count_workers() == 0:
+            raise GraderUnavailable("no queue worker alive (none sent a heartbeat within "
+                                    f"{self.settings.heartbeat_s:g} s); start `python -m reward_service worker`")
         now = time.time()
         expires = int(now + ttl) + 1
-        size = self.settings.chunk_size
-        rows = [item.model_dump(mode="json", exclude_none=True) for item in items]
+        chunks = await _off_loop(len(items), self._chunk_fields, job_id, items, recipe, expires)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(k.job_key(job_id), mapping={"owner": owner, "total": len(rows), "created": now,
+            pipe.hset(k.job_key(job_id), mapping={"owner": owner, "total": len(items), "created": now,
                                                   "expires": expires, "kind": kind, "recipe": recipe.name})
             pipe.expireat(k.job_key(job_id), expires)
-            for start in range(0, len(rows), size):
-                chunk = Chunk(job_id, start, recipe.key, tuple(rows[start:start + size]), expires)
-                pipe.xadd(k.STREAM, chunk.to_fields())  # type: ignore[arg-type]
+            for fields in chunks:
+                pipe.xadd(k.STREAM, fields)  # type: ignore[arg-type]
             await pipe.execute()
         return job_id
+
+    def _chunk_fields(self, job_id: str, items: list[ScoreItem], recipe: Recipe, expires: int) -> list[dict[str, str]]:
+        rows = [item.model_dump(mode="json", exclude_none=True) for item in items]
+        size = self.settings.chunk_size
+        return [Chunk(job_id, start, recipe.key, tuple(rows[start:start + size]), expires).to_fields()
+                for start in range(0, len(rows), size)]
 
     # -- the synchronous path ---------------------------------------------------------------------------
 
@@ -136,15 +153,19 @@ class RedisQueue:
 
     async def _wait(self, job_id: str, total: int, deadline: float) -> dict[int, ItemResult]:
         """Block on the job's notify list until all ``total`` results are in or ``deadline`` passes; rides
-        out a Redis restart."""
-        done = 0
+        out a Redis restart. Workers push a token per completed chunk; one wake-up takes every token there is
+        (and a wake-up every 2 s rechecks regardless)."""
         while True:
             try:
-                done = await self.redis.hlen(k.results_key(job_id))
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    pipe.delete(k.notify_key(job_id))  # tokens so far: the count below covers them
+                    pipe.hlen(k.results_key(job_id))
+                    _, done = await pipe.execute()
                 left = deadline - time.monotonic()
                 if done >= total or left <= 0:
                     return await self._results(job_id)
-                await self.redis.blpop([k.notify_key(job_id)], timeout=min(left, 2.0))
+                if await self.redis.blpop([k.notify_key(job_id)], timeout=min(left, 2.0)):
+                    await asyncio.sleep(_LINGER_S)
             except _REDIS_DOWN as exc:
                 if time.monotonic() > deadline:
                     log.error("job %s: Redis unreachable at the deadline: %s", job_id, exc)
@@ -153,7 +174,7 @@ class RedisQueue:
 
     async def _results(self, job_id: str) -> dict[int, ItemResult]:
         raw = await self.redis.hgetall(k.results_key(job_id))
-        return {int(i): ItemResult.model_validate_json(r) for i, r in raw.items()}
+        return await _off_loop(len(raw), _parse_results, raw)
 
     # -- reading jobs -----------------------------------------------------------------------------------
 
@@ -176,9 +197,17 @@ class RedisQueue:
 
     # -- operations -------------------------------------------------------------------------------------
 
+    async def depth(self) -> int:
+        """Chunks waiting or in flight (new, and handed back by stopping workers)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for stream in k.STREAMS:
+                pipe.xlen(stream)
+            return sum(await pipe.execute())
+
     async def count_workers(self) -> int:
-        """Workers that sent a heartbeat recently (and forget the others)."""
-        stale = time.time() - 3 * self.settings.visibility_timeout_s
+        """Workers that sent a heartbeat within ``heartbeat_s`` (and forget the others). A stopping worker
+        removes itself at once; a dead one drops out within ``heartbeat_s``."""
+        stale = time.time() - self.settings.heartbeat_s
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.zremrangebyscore(k.WORKERS, "-inf", stale)
             pipe.zcard(k.WORKERS)
@@ -188,20 +217,28 @@ class RedisQueue:
     async def snapshot(self) -> dict[str, Any]:
         """Counters and gauges for /metrics."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.xlen(k.STREAM)
-            pipe.xpending(k.STREAM, k.GROUP)
+            for stream in k.STREAMS:
+                pipe.xlen(stream)
+                pipe.xpending(stream, k.GROUP)
             pipe.hgetall(k.STATS)
-            depth, pending, stats = await pipe.execute()
+            *per_stream, stats = await pipe.execute()
+        depth = sum(per_stream[0::2])
+        pending = sum(p["pending"] for p in per_stream[1::2])
         return {"counters": {f: int(v) for f, v in stats.items()}, "queue_depth": depth,
-                "queue_pending": pending["pending"], "workers_alive": await self.count_workers()}
+                "queue_pending": pending, "workers_alive": await self.count_workers()}
 
     async def ready(self) -> dict[str, Any]:
+        """Redis answers, a worker is alive, and the live workers' sandbox runs code (as each reports it:
+        the API's own sandbox does not matter here, the workers grade)."""
         try:
             await self.redis.ping()
             workers = await self.count_workers()
+            names = await self.redis.zrange(k.WORKERS, 0, -1)
+            reports = [json.loads(r) for r in await self.redis.hmget(k.SANDBOXES, names) if r] if names else []
         except (*_REDIS_DOWN, OSError) as exc:
             return {"redis": f"unreachable: {type(exc).__name__}", "ok": False}
-        return {"redis": "ok", "workers": workers, "ok": workers > 0}
+        facts = _sandbox_of(reports)
+        return {"redis": "ok", "workers": workers, **facts, "ok": workers > 0 and facts["sandbox"] != "unavailable"}
 
     def describe(self) -> dict[str, Any]:
         return {"queue": "redis", "workers": self.workers_alive}
@@ -210,3 +247,21 @@ class RedisQueue:
         if self._refresher is not None:
             self._refresher.cancel()
         await self.redis.aclose()
+
+
+def _sandbox_of(reports: list[dict[str, str]]) -> dict[str, str]:
+    """The fleet's sandbox: ok when some live worker's runs code, disabled when all have it off."""
+    for state in ("ok", "unavailable", "disabled"):
+        report = next((r for r in reports if r.get("sandbox") == state), None)
+        if report is not None:
+            return report
+    return {"sandbox": "unknown", "sandbox_detail": "no live worker has reported its sandbox yet"}
+
+
+async def _off_loop(items: int, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` in a thread when it handles more than a few hundred items, else here."""
+    return await asyncio.to_thread(fn, *args) if items > _OFF_LOOP else fn(*args)
+
+
+def _parse_results(raw: dict[str, str]) -> dict[int, ItemResult]:
+    return {int(i): ItemResult.model_validate_json(r) for i, r in raw.items()}

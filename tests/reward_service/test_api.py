@@ -10,6 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import Service
+
 PATHOLOGICAL = Path(__file__).parent / "data" / "pathological.jsonl"
 
 R1_ZERO_OK = "<think>2+2 is 4</think> <answer>\\boxed{4}</answer>"
@@ -25,7 +27,23 @@ def test_healthz(service):
 
 
 def test_readyz_says_the_sandbox_is_off(service):  # the fixture runs with REWARD_SANDBOX_BACKEND=none
-    assert httpx.get(service.url + "/readyz").json() == {"status": "ready", "sandbox": "disabled"}
+    r = httpx.get(service.url + "/readyz")
+    assert r.status_code == 200 and r.json() == {
+        "status": "ready", "sandbox": "disabled",
+        "sandbox_detail": "code grading is switched off (REWARD_SANDBOX_BACKEND=none)"}
+
+
+def test_readyz_is_503_when_the_configured_sandbox_cannot_run():
+    """Code items would all fail: a load balancer must not send them here."""
+    svc = Service({"REWARD_WORKERS": "1", "REWARD_SANDBOX_BACKEND": "docker",
+                   "DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+    try:
+        svc.wait_ready()
+        r = httpx.get(svc.url + "/readyz")
+    finally:
+        svc.stop()
+    assert r.status_code == 503, r.text
+    assert r.json()["sandbox"] == "unavailable" and "docker: engine not reachable" in r.json()["sandbox_detail"]
 
 
 def test_openapi_serves_the_contract(service):
@@ -180,3 +198,85 @@ def test_recipe_accuracy_options_reach_the_math_grader(service):
     loose = post(service, {"items": [item], "recipe": {"components": {
         "accuracy": {"options": {"strict": False}}}}}).json()["results"][0]
     assert (strict["reward"], loose["reward"]) == (0.0, 1.0)
+
+
+def raw_post(service, body: dict, **kw) -> httpx.Response:
+    """POST ``body`` as JSON with every non-ASCII character escaped: a lone surrogate travels as ``\\udc80``,
+    which is valid JSON (a client that decodes bytes with errors="surrogateescape" sends exactly this)."""
+    return httpx.post(service.url + "/score", content=json.dumps(body).encode(),
+                      headers={"content-type": "application/json"}, timeout=60, **kw)
+
+
+def test_a_lone_surrogate_fails_its_item_alone_and_the_batch_answers(service):
+    bad = "\udc80"
+    items = [
+        {"id": "good", "completion": R1_ZERO_OK, "answer": "4"},
+        {"id": "completion", "completion": f"<think>a{bad}</think> <answer>\\boxed{{4}}</answer>", "answer": "4"},
+        {"id": "answer", "completion": R1_ZERO_OK, "answer": f"4{bad}"},
+        {"id": "prompt", "prompt": f"Q{bad}", "completion": R1_ZERO_OK, "answer": "4"},
+        {"id": "chat", "completion": [{"role": "assistant", "content": f"{R1_ZERO_OK}{bad}"}], "answer": "4"},
+        {"id": f"id{bad}", "completion": R1_ZERO_OK, "answer": "4"},
+    ]
+    response = raw_post(service, {"items": items})
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert results[0]["status"] == "ok" and results[0]["reward"] == 2.0
+    assert [r["id"] for r in results[:5]] == ["good", "completion", "answer", "prompt", "chat"]
+    assert results[5]["id"] == "id\ufffd"  # echoed as valid Unicode
+    for r in results[1:]:
+        assert r["status"] == "invalid" and r["reward"] is None and "surrogate" in r["error"], r
+    # Also where the request is refused: the 422 that names the field must not trip over the value.
+    response = raw_post(service, {"items": [{"completion": bad, "task": f"x{bad}"}]})
+    assert response.status_code == 422
+
+
+@pytest.fixture(scope="module")
+def big_batch_service():
+    """A service that takes the default 8,192 items per request."""
+    from tests.conftest import Service
+    svc = Service({"REWARD_WORKERS": "1", "REWARD_SANDBOX_BACKEND": "none", "REWARD_LOG_LEVEL": "warning"})
+    try:
+        svc.wait_ready()
+        yield svc
+    finally:
+        svc.stop()
+
+
+@pytest.mark.slow
+def test_healthz_answers_while_a_large_batch_is_prepared(big_batch_service):
+    """8,192 items answered from the result cache: all of the work is hashing, extracting and serialising,
+    none of it waits on a grader, so only moving it off the event loop lets /healthz answer meanwhile."""
+    svc = big_batch_service
+    item = {"completion": R1_ZERO_OK, "answer": "4", "task": "math"}
+    assert post(svc, {"items": [item]}).status_code == 200  # now in the result cache
+    body = json.dumps({"items": [{**item, "id": i} for i in range(8192)]}).encode()
+    sent = threading.Event()
+    answers: list[tuple[float, float]] = []  # (sent at, answered at) of each /healthz after the upload
+    scored: dict[str, float] = {}
+
+    def upload():
+        for i in range(0, len(body), 1 << 20):
+            yield body[i:i + (1 << 20)]
+        sent.set()
+
+    def score():
+        r = httpx.post(svc.url + "/score", content=upload(), headers={"content-type": "application/json"},
+                       timeout=120)
+        scored["at"] = time.monotonic()
+        scored["status"] = r.status_code
+
+    thread = threading.Thread(target=score)
+    thread.start()
+    sent.wait(60)
+    with httpx.Client(base_url=svc.url, timeout=30) as client:
+        while "at" not in scored:
+            asked = time.monotonic()
+            assert client.get("/healthz").status_code == 200
+            answers.append((asked, time.monotonic()))
+            time.sleep(0.005)
+    thread.join()
+    assert scored["status"] == 200
+    during = [(a, b) for a, b in answers if b < scored["at"]]
+    worst = max(b - a for a, b in answers)
+    print(f"/healthz during an 8,192-item batch: {len(during)} answered before it, slowest {worst * 1000:.0f} ms")
+    assert len(during) >= 5, (len(during), worst)

@@ -31,6 +31,9 @@ class FakeBackend:
     def describe(self):
         return {"queue": "fake", "workers": 1}
 
+    async def ready(self):
+        return {"ok": True}
+
     def stats(self):
         return {}
 

@@ -95,6 +95,24 @@ def test_no_sandbox_is_an_error_not_a_zero(monkeypatch):
     assert verdict.reason.startswith("no sandbox available: install Docker or bubblewrap")
 
 
+async def test_an_engine_built_in_code_passes_its_own_settings_to_the_graders(monkeypatch):
+    """Not the environment's: here the environment says 'auto' (a sandbox that works), the engine 'none'."""
+    from reward_service.engine import GradingEngine
+    from reward_service.recipes import resolve
+    from reward_service.schemas import ScoreItem
+    from reward_service.settings import Settings
+    monkeypatch.setenv("REWARD_SANDBOX_BACKEND", "auto")
+    engine = GradingEngine(Settings(workers=1, code_workers=1, sandbox_backend="none"))
+    await engine.start()
+    try:
+        item = ScoreItem(id="c", task="code", completion="```python\nprint(1)\n```",
+                         tests={"inputs": [""], "outputs": ["1"]})
+        [result] = await engine.score([item], resolve("accuracy", ""))
+    finally:
+        await engine.aclose()
+    assert result.status == "error" and "REWARD_SANDBOX_BACKEND=none" in result.error, result
+
+
 @pytest.mark.parametrize("name", [pytest.param("docker", marks=pytest.mark.docker),
                                   pytest.param("bwrap", marks=pytest.mark.bwrap)])
 def test_grade_code_on_each_backend(name):
@@ -120,3 +138,65 @@ def test_grade_code_on_each_backend(name):
     assert good.score == 1.0 and good.details["backend"] == name and good.details["tests"][0]["time_s"] > 0
     broken = grade_code("```cpp\nint main( {}\n```", TESTS, "cpp", backend=name)
     assert broken.score == 0.0 and broken.details["verdict"] == "compile_error" and broken.details["compile_output"]
+
+
+HOSTILE = {  # what the program does -> what it must come to: a 0 with status ok, in a bounded verdict
+    "urandom_result": ("import os\ndef f(x):\n    os.symlink('/dev/urandom', os.environ['SANDBOX_RESULT'])\n"
+                       "    os._exit(0)\n", "f"),
+    "invalid_utf8_result": ("import os\ndef f(x):\n    open(os.environ['SANDBOX_RESULT'], 'wb').write(b'\\xff[' * 99999)\n"
+                            "    os._exit(0)\n", "f"),
+    "deep_result": ("import os\ndef f(x):\n    open(os.environ['SANDBOX_RESULT'], 'w').write('[' * 100000)\n"
+                    "    os._exit(0)\n", "f"),
+    "stderr_flood": ("import sys\nsys.stderr.write(('\\x01\\U0001f600\"\\\\' * 300000) + '\\n')\n"
+                     "raise ValueError('the last line')\n", None),
+    "huge_exception": ("raise ValueError('\\x00\\U0001f600' * 1000000 + ' the last line')\n", None),
+    "huge_stdout": ("print('\\x02' * 2000000)\n", None),
+    "pid_hog": ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    while True:\n        try:\n"
+                "            os.fork()\n        except OSError:\n            time.sleep(0.01)\n"
+                "time.sleep(0.3)\nprint('no')\n", None),
+}
+
+
+@pytest.mark.parametrize("hostile", sorted(HOSTILE))
+@pytest.mark.parametrize("name", [pytest.param("docker", marks=pytest.mark.docker),
+                                  pytest.param("bwrap", marks=pytest.mark.bwrap)])
+def test_whatever_a_program_writes_is_a_bounded_zero(name, hostile):
+    """Its own channels and limits are the program's business (accuracy 0, status ok, never an error that
+    the trainer would drop from the group), and every string it controls is cut to a few kB."""
+    import json
+
+    from reward_service.grading.code import grade_code
+    from reward_service.schemas import CodeLimits
+    from sandbox import SandboxUnavailable, get_backend
+    try:
+        get_backend(name)
+    except SandboxUnavailable as exc:
+        need(False, f"{name}: {exc}")
+    code, fn_name = HOSTILE[hostile]
+    n = 3 if hostile == "pid_hog" else 30  # many failing tests, each with a long detail: the verdict stays small
+    tests = {"inputs": ["1"] * n, "outputs": ["2"] * n, **({"fn_name": fn_name} if fn_name else {})}
+    verdict = grade_code(f"```python\n{code}```", tests, "python", CodeLimits(stop_on_first_failure=False),
+                         partial=True, backend=name)
+    size = len(json.dumps(verdict.to_dict()))
+    assert verdict.status == "ok" and verdict.score == 0.0, (verdict.status, verdict.reason)
+    assert size < 32_000, size
+    if "the last line" in code:  # the end of stderr is what is kept: the exception line is there
+        assert verdict.details["tests"][0]["detail"].endswith("the last line")
+
+
+@pytest.mark.parametrize("name", [pytest.param("docker", marks=pytest.mark.docker),
+                                  pytest.param("bwrap", marks=pytest.mark.bwrap)])
+def test_a_flood_of_compile_errors_is_cut_keeping_the_end(name):
+    import json
+
+    from reward_service.grading.code import grade_code
+    from sandbox import SandboxUnavailable, get_backend
+    try:
+        get_backend(name)
+    except SandboxUnavailable as exc:
+        need(False, f"{name}: {exc}")
+    code = "int main() {\n" + "  undefined_\x01_name_\u00e9;\n" * 3000 + "  last_undefined_name;\n}\n"
+    verdict = grade_code(f"```cpp\n{code}```", TESTS, "cpp", backend=name)
+    assert verdict.status == "ok" and verdict.details["verdict"] == "compile_error"
+    assert len(json.dumps(verdict.to_dict())) < 32_000
+    assert "last_undefined_name" in verdict.details["compile_output"]

@@ -78,3 +78,36 @@ async def test_async_jobs_run_in_parallel_and_a_hang_does_not_block_others(pool)
     assert not hung.done()  # the quick jobs went around the hung one
     with pytest.raises(JobTimeout):
         await hung
+
+
+def test_respawn_threads_do_not_pile_up(pool):
+    for _ in range(12):
+        with pytest.raises(WorkerCrashed):
+            pool.run(f"{JOBS}.die", (), timeout=10)
+    assert [pool.run(f"{JOBS}.echo", (i,), timeout=30) for i in range(2)] == [0, 1]
+    deadline = time.monotonic() + 30
+    while pool.respawning() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pool.respawning() == 0 and len(pool._respawns) <= pool.size  # finished ones are dropped
+
+
+def test_a_failing_respawn_backs_off_and_recovers(monkeypatch):
+    import reward_service.pool as pool_module
+    p = ProcessPool(1, respawn_backoff=(0.05, 0.4))
+    try:
+        real, attempts = pool_module._Worker, []
+
+        def broken(*args, **kwargs):
+            attempts.append(time.monotonic())
+            raise OSError("fork failed")
+
+        monkeypatch.setattr(pool_module, "_Worker", broken)
+        with pytest.raises(WorkerCrashed):
+            p.run(f"{JOBS}.die", (), timeout=10)
+        time.sleep(1.5)
+        # 0.05, 0.1, 0.2, 0.4, 0.4, ... s apart: a handful of tries, not a busy loop.
+        assert 3 <= len(attempts) <= 8, len(attempts)
+        monkeypatch.setattr(pool_module, "_Worker", real)
+        assert p.run(f"{JOBS}.echo", ("back",), timeout=30) == "back"
+    finally:
+        p.close()

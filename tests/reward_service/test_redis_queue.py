@@ -24,7 +24,7 @@ KEY = "queue-test-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 ENV = {"REWARD_WORKERS": "1", "REWARD_SANDBOX_BACKEND": "none", "REWARD_CHUNK_SIZE": "4",
        "REWARD_VISIBILITY_TIMEOUT_S": "2", "REWARD_MAX_DELIVERIES": "2", "REWARD_SCORE_TIMEOUT_S": "60",
-       "REWARD_API_KEYS": KEY, "REWARD_TEST_CRASH_PREFIX": "POISON-"}
+       "REWARD_API_KEYS": KEY}
 
 
 def batch(n: int, tag: str) -> list[dict]:
@@ -74,8 +74,8 @@ def stack(redis_server, tmp_path_factory):
     try:
         api.wait_ready()
         deadline = time.monotonic() + 60
-        while httpx.get(api.url + "/readyz").status_code != 200:
-            assert time.monotonic() < deadline, "no worker became ready:\n" + workers.logs()
+        while "reward_workers_alive 2.0" not in httpx.get(api.url + "/metrics").text:  # both, not the first
+            assert time.monotonic() < deadline, "the workers did not both become ready:\n" + workers.logs()
             time.sleep(0.2)
         yield api, workers, redis_server
     finally:
@@ -136,7 +136,8 @@ def test_poison_item_is_answered_error_after_bounded_retries(stack):
     api, workers, server = stack
     redis = server.client()
     items, before = batch(10, "poison"), graded(redis)
-    items[3]["id"] = "POISON-3"  # the test hook makes the worker exit abruptly on it
+    items[3]["id"] = "POISON-3"  # the test fault makes the worker exit abruptly when it starts grading it
+    items[3]["completion"] += " (never seen before: not in any cache)"
     crashes = workers.exits.count(86)
     r = httpx.post(api.url + "/score", json={"items": items, "recipe": "accuracy"}, headers=AUTH, timeout=90)
     results = r.json()["results"]

@@ -76,3 +76,19 @@ def test_reflection_rate_counts_completions_with_a_reflection_phrase():
     texts = ["Wait, that is wrong", "let me check again", "so 4", "re-evaluate: 5", "waiting room"]
     assert reflection_rate(texts) == 3 / 5
     assert reflection_rate([]) == 0.0
+
+
+def test_the_scorer_keeps_a_bounded_history():
+    cfg = ServiceConfig(url=f"http://127.0.0.1:{free_port()}", retries=1, backoff_s=0.01)
+    scorer = ServiceScorer.from_config(cfg)
+    scorer.history_size = 3
+
+    async def run():
+        try:
+            for _ in range(5):
+                await reward_func(scorer)(prompts=["p"], completions=[GOOD], task=["countdown"], answer=[REF])
+        finally:
+            await scorer.aclose()
+
+    asyncio.run(run())
+    assert scorer.failed_requests == 5 and len(scorer.history) == 3  # the counters keep the totals
