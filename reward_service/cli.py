@@ -10,6 +10,10 @@ from typing import Any
 
 from reward_service.settings import Settings
 
+DESCRIPTION = ("The reward service: serve the HTTP API (grading in this process, or through Redis workers), run "
+               "queue workers, or grade a JSONL file. Settings come from REWARD_* environment variables "
+               "(see the README); the flags below override them.")
+
 
 def _settings(args: argparse.Namespace) -> Settings:
     """Settings from the environment, with the flags given on the command line on top."""
@@ -54,38 +58,49 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="reward-service", description=__doc__)
+    parser = argparse.ArgumentParser(prog="reward-service", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the HTTP service (embedded in-process queue unless --redis-url)")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+    serve.add_argument("--host", help="address to listen on (default: REWARD_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: REWARD_PORT or 8000)")
     serve.add_argument("--workers", type=int, help="grader processes (default: CPU count)")
     serve.add_argument("--redis-url", help="queue through Redis workers instead of grading in-process")
-    serve.add_argument("--log-level")
+    serve.add_argument("--log-level", help="debug, info, warning or error (default: info)")
     serve.set_defaults(func=_serve)
 
     worker = sub.add_parser("worker", help="grade chunks from the Redis queue (run any number, on any hosts)")
     worker.add_argument("--redis-url", help="the Redis the API enqueues to (default: REWARD_REDIS_URL)")
     worker.add_argument("--workers", type=int, help="grader processes (default: CPU count)")
-    worker.add_argument("--log-level")
+    worker.add_argument("--log-level", help="debug, info, warning or error (default: info)")
     worker.set_defaults(func=_worker)
 
     ev = sub.add_parser("eval", help="grade a JSONL file of completions; write results and print a summary")
     ev.add_argument("input", help="JSONL: one item per line (score-item fields; 'prompt_id' groups samples)")
     ev.add_argument("-o", "--output", help="results JSONL (default: INPUT with .graded.jsonl)")
     ev.add_argument("--url", help="grade against a running service instead of in this process")
-    ev.add_argument("--api-key")
+    ev.add_argument("--api-key", help="bearer token for --url (default: REWARD_API_KEY)")
     ev.add_argument("--recipe", default="accuracy", help="recipe name (default: accuracy)")
-    ev.add_argument("--batch-size", type=int, default=256)
+    ev.add_argument("--batch-size", type=int, default=256, help="items per request (default: 256)")
     ev.add_argument("--workers", type=int, help="grader processes when grading locally")
     ev.set_defaults(func=_eval)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> Any:
+    from pydantic import ValidationError
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except ValidationError as exc:  # a bad REWARD_* value: one line each, no traceback
+        if exc.title != "Settings":
+            raise
+        for error in exc.errors():
+            where = ".".join(map(str, error["loc"]))
+            field = f"REWARD_{where.upper()}: " if where else ""
+            print(f"reward-service: bad setting: {field}{error['msg'].removeprefix('Value error, ')}",
+                  file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

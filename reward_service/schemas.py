@@ -1,11 +1,16 @@
 """The wire contract of ``/score`` and friends (pydantic v2; served in the OpenAPI schema).
 
-Requests are strict (unknown fields are 422 with the field named) so that typos do not silently grade
-with defaults. Everything here is the edge: inside the service, frozen dataclasses are used instead.
+Requests are strict where a mistake would silently grade with defaults: unknown fields of a request, a
+recipe or limits are 422 with the field named. An item may carry the other fields its data set has
+(``prompt_id``, ``level``, ``extra_info``...), so an eval file can be posted as is: they are ignored, unless
+the name is so close to one of ours (``anwser``, ``test``, ``langauge``) that it is surely a typo, which is a
+422 naming the field meant. Everything here is the edge: inside the service, frozen dataclasses are used.
 """
 
 from __future__ import annotations
 
+import json
+from difflib import get_close_matches
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -45,14 +50,16 @@ class CodeLimits(BaseModel):
 
 
 class ScoreItem(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
     id: ItemId | None = Field(None, description="Echoed back in the result.")
     prompt: Text | None = Field(None, description="Text or chat messages; used for prefilled-<think> detection "
                                                    "and as the default target language.")
     completion: Text = Field(description="Text, or chat messages (the last assistant message is graded).")
     task: Task = "math"
-    answer: str | None = Field(None, description="Reference answer for math/countdown (LaTeX or plain text).")
+    answer: str | None = Field(None, description="Reference answer: math, LaTeX or plain text (a number is "
+                                                 "taken as its text); countdown, the object {'target': 24, "
+                                                 "'numbers': [3, 8, 1]} or that object as a JSON string.")
     tests: dict[str, Any] | list[dict[str, Any]] | None = Field(
         None, description="Code tests: {'inputs','outputs'[,'fn_name']} or [{'input','output'}, ...].")
     language: str | None = Field(None, description="Programming language of a code item, e.g. 'python', 'cpp'.")
@@ -63,11 +70,39 @@ class ScoreItem(BaseModel):
                                                                   "(characters are used when absent).")
     source: str | None = Field(None, description="Data source label, for eval summaries.")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_typos(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name in data:
+                meant = _typo_of(name, tuple(cls.model_fields))
+                if meant:
+                    raise ValueError(f"unknown field {name!r}: did you mean {meant!r}? (other extra fields are "
+                                     "ignored)")
+        return data
+
     @field_validator("answer", mode="before")
     @classmethod
     def _answer_as_text(cls, v: Any) -> Any:
-        # References often arrive as numbers in JSON; grade their text form.
+        # References often arrive as numbers in JSON; grade their text form. A countdown reference may come as
+        # the object itself (data sets store it so): it travels as its JSON text.
+        if isinstance(v, dict):
+            return json.dumps(v)
         return str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+
+
+_DATASET_FIELDS = frozenset({"idx", "ids", "task_id"})  # close to ours, yet what data sets really call things
+
+
+def _typo_of(name: Any, fields: tuple[str, ...]) -> str | None:
+    """The field ``name`` surely meant, when it is not one of ours but nearly is (``prompt_id`` is not a typo
+    of ``prompt``: a name that extends one of ours with ``_`` is a field of its own)."""
+    if not isinstance(name, str) or name in fields or name in _DATASET_FIELDS:
+        return None
+    close = get_close_matches(name, fields, n=1, cutoff=0.8)
+    if not close or name.startswith(close[0] + "_"):
+        return None
+    return close[0]
 
 
 ComponentName = Literal["accuracy", "format", "tag_count", "language", "overlong", "cosine"]
@@ -115,7 +150,7 @@ class Health(BaseModel):
 
 
 class OpenRLHFRequest(BaseModel):
-    """OpenRLHF's remote reward model protocol (``--remote_rm_url``)."""
+    """OpenRLHF's remote reward model protocol (``--reward.remote_url``; before 0.10 ``--remote_rm_url``)."""
 
     model_config = ConfigDict(extra="ignore")
     query: list[str]

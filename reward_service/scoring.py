@@ -8,6 +8,7 @@ built in code with its own ``Settings`` is honoured.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -74,13 +75,14 @@ def grade_accuracy(item: ScoreItem, split: extract.Split, recipe: Recipe,
                       backend=config.sandbox_backend, bwrap_rlimits_only=config.bwrap_rlimits_only)
 
 
-def _language_target(item: ScoreItem, default_target: str | None) -> str:
-    from reward_service.grading.language import detect_language
+def _language_target(item: ScoreItem, default_target: str | None, reasoning: str) -> tuple[str, str]:
+    """(target language, where it came from): the item's, the recipe's default, else the prompt's."""
+    from reward_service.grading.language import infer_target
     if item.target_language:
-        return item.target_language
+        return item.target_language, "item"
     if default_target:
-        return default_target
-    return detect_language(extract.prompt_text(item.prompt)) or "en"
+        return default_target, "recipe"
+    return infer_target(extract.prompt_text(item.prompt), reasoning)
 
 
 def _grade_component(name: str, options: Any, item: ScoreItem, text: str, split: extract.Split,
@@ -97,8 +99,10 @@ def _grade_component(name: str, options: Any, item: ScoreItem, text: str, split:
         return grader(text, options.mode, prefilled)
     if name == "language":
         from reward_service.grading.language import language_consistency
-        target = _language_target(item, options.default_target)
-        return language_consistency(split.reasoning or text, target)
+        reasoning = split.reasoning or text
+        target, source = _language_target(item, options.default_target, reasoning)
+        verdict = language_consistency(reasoning, target)
+        return dataclasses.replace(verdict, details={"target": target, "target_from": source, **verdict.details})
     n = item.completion_tokens if item.completion_tokens is not None else len(text)
     if name == "overlong":
         return Verdict.ok(length.overlong_penalty(n, options.max_length, options.cache_length), length=n)

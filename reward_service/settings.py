@@ -14,6 +14,9 @@ def _default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
+PLACEHOLDER_KEY = "change-me-to-a-long-random-token"  # .env.example's; never accepted as a key
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REWARD_", extra="ignore")
 
@@ -96,6 +99,9 @@ class Settings(BaseSettings):
             raise ValueError("code_item_timeout_s must be >= item_timeout_s")
         if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("redis_url must start with redis://, rediss:// or unix://")
+        if PLACEHOLDER_KEY in (self.api_keys or "").replace(" ", "").split(","):
+            raise ValueError(f"REWARD_API_KEYS still holds the placeholder {PLACEHOLDER_KEY!r} from .env.example; "
+                             "set a real key: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
         return self
 
 

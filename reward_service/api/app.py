@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 from prometheus_client import CollectorRegistry
 
 from reward_service import __version__
-from reward_service.api import auth, errors, metrics
+from reward_service.api import auth, docs, errors, metrics
 from reward_service.api.limits import BodySizeLimit
 from reward_service.api.routes import health, jobs, openrlhf, score
 from reward_service.queue.base import GradingBackend
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, backend: GradingBackend | None 
             if own:
                 await app.state.backend.aclose()
 
-    app = FastAPI(title="Reward service", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="Reward service", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Rule-based, verifiable rewards for RL of reasoning models.")
     app.state.settings = settings
     app.state.keys = auth.KeyRing.from_settings(settings)  # a bad keys file fails here, at start-up
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, backend: GradingBackend | None 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(metrics.RequestContext, registry=app.state.registry)  # outermost: sees every answer
     errors.install(app)
+    docs.install(app)
     for module in (health, metrics):
         app.include_router(module.router)
     for module in (score, openrlhf, jobs):  # jobs' routes take the caller themselves (they own jobs by it)

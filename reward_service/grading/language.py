@@ -47,7 +47,7 @@ from typing import Any
 
 from reward_service.grading.types import Verdict
 
-__all__ = ["SUPPORTED", "detect_language", "language_consistency", "language_shares", "warmup"]
+__all__ = ["SUPPORTED", "detect_language", "infer_target", "language_consistency", "language_shares", "warmup"]
 
 LATIN = ("en", "fr", "de", "es", "it", "pt", "nl", "sv", "da", "nb", "pl", "cs", "tr", "vi", "id", "ro",
          "fi", "hu", "ca")
@@ -262,6 +262,32 @@ def language_consistency(text: str, target: str) -> Verdict:
         return Verdict.ok(0.0, reason="no words to judge", words=0, target_words=0, by_language={})
     hits = counts[target]
     return Verdict.ok(hits / total, words=total, target_words=hits, by_language=dict(counts.most_common()))
+
+
+def infer_target(prompt: str, reasoning: str) -> tuple[str, str]:
+    """(target, where it came from) for an item that names none: the prompt's language. But lingua cannot tell
+    the languages of one script apart from a few words ("Calcula la suma de 2 y 3." reads as Catalan), so when
+    the prompt has fewer than ``MIN_WORDS`` words of its Latin or Cyrillic script, the chain of thought's
+    dominant language of that script is the target: a short Spanish prompt answered in Spanish is consistent,
+    and a chain of thought that mixes languages still scores the share of its main one. English is never
+    taken that way: a short English prompt is recognised by its function words (``ENGLISH_MARKERS``), and
+    English is the language policies drift into, so a short French prompt answered in English scores 0. No
+    words in the prompt: English."""
+    counts = language_shares(prompt)
+    top = next((code for code, _ in counts.most_common() if code != "und"), None)
+    if top is None:
+        return "en", "default (no words in the prompt; set target_language)"
+    script = next((name for name, codes in LINGUA.items() if top in codes), None)
+    if script is None or top == "en":
+        return top, "prompt"
+    words = sum(s == script for sentence in _SENTENCE.split(strip_markup(prompt)) for s, _ in _words(sentence))
+    if words >= MIN_WORDS:
+        return top, "prompt"
+    spoken = language_shares(reasoning)
+    best = max((code for code in LINGUA[script] if code != "en"), key=lambda code: spoken[code])
+    if spoken[best] == 0:
+        return top, f"prompt (a guess: {words} {script} words)"
+    return best, f"chain of thought (the prompt's {words} {script} words cannot tell {script} languages apart)"
 
 
 def detect_language(text: str) -> str | None:

@@ -46,6 +46,15 @@ def test_readyz_is_503_when_the_configured_sandbox_cannot_run():
     assert r.json()["sandbox"] == "unavailable" and "docker: engine not reachable" in r.json()["sandbox_detail"]
 
 
+def test_docs_page_needs_no_internet(service):
+    page = httpx.get(service.url + "/docs")
+    assert page.status_code == 200 and "cdn." not in page.text and "/openapi.json" in page.text
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert f"/docs-assets/{asset}" in page.text
+        served = httpx.get(f"{service.url}/docs-assets/{asset}")
+        assert served.status_code == 200 and len(served.content) > 10_000
+
+
 def test_openapi_serves_the_contract(service):
     spec = httpx.get(service.url + "/openapi.json").json()
     assert {"/score", "/healthz", "/get_reward"} <= set(spec["paths"])
@@ -95,15 +104,27 @@ def test_bad_items_fail_alone_and_the_batch_answers(service):
 @pytest.mark.parametrize(("body", "field"), [
     ({"items": [{"completion": "x", "task": "chess"}]}, "task"),
     ({"items": [{"completion": "x"}], "recipe": "no-such"}, "recipe"),
-    ({"items": [{"completion": "x", "typo": 1}]}, "typo"),
+    ({"items": [{"completion": "x", "anwser": 1}]}, "did you mean 'answer'"),  # a typo, not a data set's field
+    ({"items": [{"completion": "x", "test": []}]}, "did you mean 'tests'"),
     ({"items": [{"answer": "1"}]}, "completion"),
     ({"items": [{"completion": "x"}], "recipe": {"components": {"format": {"options": {"mode": "xml"}}}}}, "mode"),
 ])
 def test_malformed_requests_are_422_naming_the_field(service, body, field):
     response = post(service, body)
     assert response.status_code == 422
-    locs = [".".join(map(str, d["loc"])) for d in response.json()["detail"]]
-    assert any(field in loc for loc in locs), locs
+    said = [".".join(map(str, d["loc"])) + " " + d["msg"] for d in response.json()["detail"]]
+    assert any(field in line for line in said), said
+
+
+def test_an_eval_file_row_posts_as_is(service):
+    """The fields a data set carries beside ours are ignored (not echoed: results stay small)."""
+    row = {"id": "q1", "prompt_id": "p7", "level": "Level 5", "idx": 12, "extra_info": {"split": "test"},
+           "data_source": "math500", "answer": "4", "completion": R1_ZERO_OK, "source": "math500"}
+    response = post(service, {"items": [row], "recipe": "r1-zero"})
+    assert response.status_code == 200, response.text
+    [result] = response.json()["results"]
+    assert (result["id"], result["status"], result["reward"]) == ("q1", "ok", 2.0)
+    assert "prompt_id" not in result and "level" not in result
 
 
 def test_not_json_is_422(service):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 from fastapi.testclient import TestClient
@@ -125,3 +128,16 @@ def test_item_limits_still_hold_on_jobs():
     with client(max_items=2) as c:
         r = c.post("/jobs", json={"items": [ITEM] * 3, "recipe": RECIPE})
         assert r.status_code == 413
+
+
+@pytest.mark.parametrize(("env", "said"), [
+    ({"REWARD_API_KEYS": "change-me-to-a-long-random-token"}, "still holds the placeholder"),  # .env.example's
+    ({"REWARD_API_KEYS": "real-key, change-me-to-a-long-random-token"}, "still holds the placeholder"),
+    ({"REWARD_WORKERS": "abc"}, "REWARD_WORKERS: Input should be a valid integer"),
+])
+def test_a_bad_setting_stops_the_service_with_one_line(env, said):
+    done = subprocess.run([sys.executable, "-m", "reward_service", "serve", "--port", "1"], env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and said in done.stderr and done.stderr.startswith("reward-service:"), \
+        done.stderr

@@ -80,3 +80,12 @@ def test_countdown_items_score_through_the_pipeline():
     bad = good.model_copy(update={"completion": "<think> hmm </think> <answer> 3 * 5 + 7 </answer>"})
     assert score_item(good, recipe)[0].components == {"accuracy": 1.0, "format": 1.0}
     assert score_item(bad, recipe)[0].components == {"accuracy": 0.0, "format": 1.0}
+
+
+def test_the_reference_may_be_the_object_itself_or_its_json_text():
+    recipe = resolve("accuracy", "")
+    completion = "<think> 3*5 is 15 </think> <answer> 3 * 5 + 7 + 2 </answer>"
+    as_object = ScoreItem.model_validate({"task": "countdown", "answer": json.loads(REF), "completion": completion})
+    as_text = ScoreItem.model_validate({"task": "countdown", "answer": REF, "completion": completion})
+    assert json.loads(as_object.answer or "") == json.loads(REF)
+    assert score_item(as_object, recipe)[0].reward == score_item(as_text, recipe)[0].reward == 1.0

@@ -213,3 +213,68 @@ def test_long_chain_of_thought():
     text = " ".join([EN] * 30)  # ~2,000 words
     verdict = language_consistency(text, "en")
     assert verdict.score == 1.0 and verdict.details["words"] > 1500
+
+
+# --- the target, when the item names none: the prompt's language, and how a short prompt is read ---------
+
+PROMPTS = {  # (a short prompt, a long one, a short chain of thought, a long one): the way models are asked
+    "fr": ("Calculez la somme de 2 et 3.",
+           "Calculez la somme de deux et trois, puis expliquez chaque étape du raisonnement avec soin.",
+           "J'additionne deux et trois.",
+           "D'abord, je lis l'énoncé attentivement. Ensuite, j'additionne les deux nombres donnés, ce qui donne "
+           "cinq. Je vérifie le calcul une seconde fois avant de conclure."),
+    "de": ("Berechne die Summe von 2 und 3.",
+           "Berechne die Summe von zwei und drei und erkläre jeden Schritt deiner Überlegung genau.",
+           "Ich addiere zwei und drei.",
+           "Zuerst lese ich die Aufgabe genau. Dann addiere ich die beiden Zahlen, das ergibt fünf. Ich prüfe "
+           "die Rechnung noch einmal, bevor ich antworte."),
+    "es": ("Calcula la suma de 2 y 3.",
+           "Calcula la suma de dos y tres, y explica con cuidado cada paso de tu razonamiento.",
+           "Sumo dos y tres.",
+           "Primero leo el problema con cuidado. Luego sumo los dos números dados, lo que da cinco. Compruebo el "
+           "cálculo otra vez antes de responder."),
+    "pt": ("Calcule a soma de 2 e 3.",
+           "Calcule a soma de dois e três, e explique com cuidado cada passo do seu raciocínio.",
+           "Eu somo dois e três.",
+           "Primeiro leio o problema com atenção. Depois somo os dois números dados, o que dá cinco. Verifico a "
+           "conta mais uma vez antes de responder."),
+    "zh": ("计算2和3的和。", "请计算二和三的和，并仔细解释你推理的每一步。", "二加三等于五。",
+           "首先，我仔细阅读题目。然后把两个数相加，得到五。最后再检查一遍计算。"),
+    "ja": ("2と3の和を計算してください。", "二と三の和を計算し、推論の各ステップを丁寧に説明してください。",
+           "二と三を足します。", "まず問題をよく読みます。次に二つの数を足すと五になります。最後にもう一度計算を確認します。"),
+    "ru": ("Вычислите сумму 2 и 3.", "Вычислите сумму двух и трёх и подробно объясните каждый шаг рассуждения.",
+           "Складываю два и три.",
+           "Сначала я внимательно читаю задачу. Затем складываю два числа, получается пять. Проверяю вычисление "
+           "ещё раз перед ответом."),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(PROMPTS))
+def test_a_prompt_in_a_language_answered_in_it_is_consistent_short_or_long(lang):
+    from reward_service.recipes import resolve
+    from reward_service.schemas import ScoreItem
+    from reward_service.scoring import score_item
+    short_prompt, long_prompt, short_cot, long_cot = PROMPTS[lang]
+    for prompt in (short_prompt, long_prompt):
+        for cot in (short_cot, long_cot):
+            item = ScoreItem(prompt=prompt, completion=f"<think>{cot}</think> <answer>\\boxed{{5}}</answer>", answer="5")
+            result, _ = score_item(item, resolve("r1", ""))
+            said = result.details["language"]
+            assert result.components["language"] == 1.0, (prompt, cot, said)
+            # Three words of Spanish after four of prompt: lingua may say Catalan, for both alike (still 1.0).
+            assert said["target"] == lang or (prompt, cot) == (short_prompt, short_cot), (prompt, cot, said)
+            assert said["target_from"].startswith(("prompt", "chain of thought")) and said["target_words"] > 0
+
+
+@pytest.mark.parametrize("lang", ["fr", "es", "pt", "ru"])
+def test_a_short_prompt_answered_in_english_is_not_consistent(lang):
+    target, source = language.infer_target(PROMPTS[lang][0], EN)
+    assert target != "en" and language_consistency(EN, target).score == 0.0, (target, source)
+
+
+def test_where_the_target_came_from_is_said():
+    assert language.infer_target("What is 2 plus 3?", PROMPTS["es"][3]) == ("en", "prompt")  # English is known
+    assert language.infer_target("", EN)[1].startswith("default")
+    assert language.infer_target(PROMPTS["de"][1], PROMPTS["de"][3]) == ("de", "prompt")  # long enough to tell
+    target, source = language.infer_target(PROMPTS["es"][0], PROMPTS["es"][3])
+    assert target == "es" and source.startswith("chain of thought (the prompt's 4 latin words")

@@ -1,4 +1,5 @@
-"""OpenRLHF's remote reward protocol (``--remote_rm_url http://host:8000/get_reward``).
+"""OpenRLHF's remote reward protocol (``--reward.remote_url http://host:8000/get_reward``; before 0.10
+``--remote_rm_url``).
 
 OpenRLHF sends ``query`` = prompt + response as one string, with ``prompts`` and ``labels`` beside it. Its
 protocol has no null, so an item that could not be scored answers 0.0 and ``extra_logs.scored`` = 0 for it.
