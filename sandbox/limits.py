@@ -10,11 +10,12 @@ class Limits:
     time_s: float = 5.0            # wall clock per test (CPU time: this plus one second)
     item_time_s: float = 60.0      # wall clock for the whole submission, compilation included; tests past it
                                    # are time_limit (the service kills a code item at 120 s by default)
-    memory_mb: int = 512           # the program's memory (cgroup under Docker, address space under bubblewrap)
+    memory_mb: int = 512           # the program's memory: a cgroup (Docker; bubblewrap with cgroups), else the
+                                   # address space of each process (bubblewrap told to accept rlimits only)
     output_bytes: int = 1 << 20    # stdout per test; more is output_limit
     file_size_mb: int = 16         # largest file a program may write
     pids: int = 64                 # processes and threads at once
-    cpus: float = 1.0              # CPU share (Docker)
+    cpus: float = 1.0              # CPU quota (a cgroup: Docker, bubblewrap with cgroups)
     tmpfs_mb: int = 64             # the only writable place
     compile_time_s: float = 30.0
     compile_memory_mb: int = 2048  # g++ needs far more than the programs it builds

@@ -28,6 +28,7 @@ import os
 import socket
 import struct
 import threading
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -43,6 +44,8 @@ RUNNER_ARGV = ["python3", "-S", "/opt/sandbox/runner.py", "--preload", "--many"]
 USER = "10001:10001"
 RUNNER_SHARE_MB = 64  # the runner's (and its zygote's) own memory on top of the program's
 WIPE = ("/work", "/tmp", "/dev/shm", "/dev/mqueue")
+IDLE_S = 300.0  # an idle container unused this long is removed (limits nobody asks for any more)
+MAX_IDLE = 4    # idle containers a backend keeps (one per concurrent session it serves is enough)
 
 
 class _Frames:
@@ -80,6 +83,7 @@ class _Warm:
     def __init__(self, container_id: str, sock: socket.socket, limits: Limits) -> None:
         self.id, self.sock, self.limits = container_id, sock, limits
         self.runs = 0
+        self.idle_since = time.monotonic()
         frames = _Frames(sock)
 
         def wait(t: float) -> bool:
@@ -201,17 +205,37 @@ class DockerBackend:
 
     def prewarm(self, limits: Limits, count: int = 1) -> None:
         """Start ``count`` containers for ``limits`` now, so that the first submissions do not wait."""
-        warms = [self._create(limits) for _ in range(count)]
-        with self._lock:
-            self._idle[self._key(limits)].extend(warms)
+        self._park([self._create(limits) for _ in range(count)])
 
     def _release(self, warm: _Warm, anomaly: bool) -> None:
         warm.runs += 1
         if anomaly or warm.runs >= self.max_runs:
             threading.Thread(target=self._replace, args=(warm,), daemon=True).start()
             return
+        self._park([warm])
+
+    def _park(self, warms: list[_Warm]) -> None:
+        """Keep ``warms`` for the next sessions; remove idle containers past ``IDLE_S`` or ``MAX_IDLE`` (the
+        least recently used first), in the background."""
+        now = time.monotonic()
         with self._lock:
-            self._idle[self._key(warm.limits)].append(warm)
+            for warm in warms:
+                warm.idle_since = now
+                self._idle[self._key(warm.limits)].append(warm)
+            parked = sorted((w for idle in self._idle.values() for w in idle), key=lambda w: w.idle_since)
+            stale = [w for w in parked if now - w.idle_since > IDLE_S]
+            fresh = [w for w in parked if now - w.idle_since <= IDLE_S]
+            evicted = stale + fresh[:max(0, len(fresh) - MAX_IDLE)]
+            for warm in evicted:
+                self._idle[self._key(warm.limits)].remove(warm)
+            self._idle = defaultdict(list, {key: idle for key, idle in self._idle.items() if idle})
+        if evicted:
+            threading.Thread(target=lambda: [self._discard(w) for w in evicted], daemon=True).start()
+
+    def idle(self) -> int:
+        """Idle containers kept now."""
+        with self._lock:
+            return sum(len(idle) for idle in self._idle.values())
 
     def _replace(self, warm: _Warm) -> None:
         """Discard ``warm``; start its successor, so that the next submission finds one ready."""

@@ -62,6 +62,26 @@ def test_a_container_is_replaced_after_max_runs():
         backend.close()
 
 
+def test_idle_containers_are_capped_and_reaped(monkeypatch):
+    """Items with many different limits must not leave a container per limit running for ever."""
+    from sandbox.backends import docker as docker_module
+    backend = DockerBackend()
+    try:
+        py = get_language("python")
+        for memory in (128, 160, 192, 224, 256, 288):  # six limits, six containers made
+            report = judge(ADD_PY, py, ADD, backend, Limits(memory_mb=memory))
+            assert report.verdict is Verdict.accepted
+        assert backend.idle() == docker_module.MAX_IDLE
+        kept = {w.limits.memory_mb for idle in backend._idle.values() for w in idle}
+        assert kept == {192, 224, 256, 288}  # the most recently used
+        monkeypatch.setattr(docker_module, "IDLE_S", 0.0)  # now all of them are too old
+        time.sleep(0.01)
+        assert judge(ADD_PY, py, ADD, backend, Limits(memory_mb=288)).verdict is Verdict.accepted
+        assert backend.idle() == 1  # only the one just used
+    finally:
+        backend.close()
+
+
 def test_a_killed_grader_leaves_no_container_behind(docker_backend):
     # The service kills a grader process that runs past its hard limit; its containers must not pile up.
     script = textwrap.dedent("""
