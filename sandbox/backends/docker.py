@@ -230,7 +230,11 @@ class DockerBackend:
                 self._idle[self._key(warm.limits)].remove(warm)
             self._idle = defaultdict(list, {key: idle for key, idle in self._idle.items() if idle})
         if evicted:
-            threading.Thread(target=lambda: [self._discard(w) for w in evicted], daemon=True).start()
+            threading.Thread(target=self._discard_all, args=(evicted,), daemon=True).start()
+
+    def _discard_all(self, warms: list[_Warm]) -> None:
+        for warm in warms:
+            self._discard(warm)
 
     def idle(self) -> int:
         """Idle containers kept now."""
