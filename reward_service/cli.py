@@ -11,8 +11,8 @@ from typing import Any
 from reward_service.settings import Settings
 
 DESCRIPTION = ("The reward service: serve the HTTP API (grading in this process, or through Redis workers), run "
-               "queue workers, or grade a JSONL file. Settings come from REWARD_* environment variables "
-               "(see the README); the flags below override them.")
+               "queue workers, grade a JSONL file, or probe recipes for reward hacks. Settings come from REWARD_* "
+               "environment variables (see the README); the flags below override them.")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -57,6 +57,11 @@ def _eval(args: argparse.Namespace) -> int:
                     batch_size=args.batch_size, settings=_settings(args))
 
 
+def _probe(args: argparse.Namespace) -> int:
+    from reward_service import probe
+    return probe.main(args, _settings(args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reward-service", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -84,6 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--batch-size", type=int, default=256, help="items per request (default: 256)")
     ev.add_argument("--workers", type=int, help="grader processes when grading locally")
     ev.set_defaults(func=_eval)
+
+    pr = sub.add_parser("probe", help="run a catalogue of reward-hacking exploits against recipes; exit 1 on a leak")
+    pr.add_argument("--url", help="probe a running service instead of grading in this process")
+    pr.add_argument("--api-key", help="bearer token for --url (default: REWARD_API_KEY)")
+    pr.add_argument("--recipe", action="append", help="a recipe name or a JSON spec; repeat for several "
+                                                      "(default: every built-in recipe)")
+    pr.add_argument("--exploits", help="a directory of exploit files (default: the shipped catalogue)")
+    pr.add_argument("--workers", type=int, help="grader processes when grading locally")
+    pr.set_defaults(func=_probe)
     return parser
 
 

@@ -6,9 +6,13 @@ Its parse gives ``[expression, normalised string]``; two answers are equal when 
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["equal"]
+__all__ = ["equal", "too_large"]
+
+MAX_DIGITS = 10_000  # a number with more decimal digits than this is no answer a problem asks for
 
 # Corrections of math-verify's numeric comparison (see _numeric_override).
 _CHOP_HIDES = 1e-10   # absolute differences below this may have been chopped to zero
@@ -76,6 +80,30 @@ def _clearly_different(a: Any, b: Any, options: Any) -> bool:
         if va is not None and vb is not None:
             return _apart(va, vb, 1e-9) and abs(va - vb) > tolerance
     return False
+
+
+def too_large(exprs: Sequence[Any]) -> bool:
+    """Whether a parsed answer builds a number of more than ``MAX_DIGITS`` digits (``9^{9^{9^{9}}}``,
+    ``(10^{100})!``): evaluating it would take sympy hours, and a timeout is a null reward, not a 0."""
+    from sympy import Basic
+    return any(isinstance(e, Basic) and _digits(e) > MAX_DIGITS for e in exprs)
+
+
+def _digits(expr: Any) -> float:
+    """An upper bound on the decimal digits of what ``expr`` evaluates to, found without evaluating it."""
+    from sympy import Basic, Pow, factorial
+    if expr.is_Rational:
+        return max(math.log10(abs(expr.p) + 1), math.log10(abs(expr.q) + 1))
+    if expr.is_Number:
+        return math.log10(abs(float(expr)) + 1) if expr.is_finite else 0.0
+    if isinstance(expr, Pow):
+        exponent = _digits(expr.exp)
+        return math.inf if exponent > 15 else 10 ** exponent * max(_digits(expr.base), 1.0)
+    if isinstance(expr, factorial):
+        n = _digits(expr.args[0])
+        return math.inf if n > 15 else 10 ** n * max(n, 1.0)  # n! <= n^n
+    parts = [_digits(a) for a in expr.args if isinstance(a, Basic)] or [0.0]
+    return sum(parts) + 1 if expr.is_Mul else max(parts) + 1
 
 
 def _value_at(expr: Any, point: tuple[float, ...]) -> Any:
