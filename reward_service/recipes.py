@@ -56,6 +56,13 @@ class CosineOptions(_Options):
     max_wrong: float = -0.5
 
 
+class RepetitionOptions(_Options):
+    ngram: int = Field(3, ge=1, le=20, description="n-gram size (open-r1's default: 3).")
+    max_penalty: float = Field(-1.0, le=0, description="The penalty when every n-gram repeats (<= 0).")
+    scope: Literal["completion", "reasoning"] = Field("completion", description="completion: everything the model "
+                                                       "wrote (open-r1); reasoning: the chain of thought only.")
+
+
 OPTION_MODELS: dict[str, type[_Options]] = {
     "accuracy": AccuracyOptions,
     "format": FormatOptions,
@@ -63,6 +70,7 @@ OPTION_MODELS: dict[str, type[_Options]] = {
     "language": LanguageOptions,
     "overlong": OverlongOptions,
     "cosine": CosineOptions,
+    "repetition": RepetitionOptions,
 }
 
 

@@ -105,7 +105,7 @@ def _typo_of(name: Any, fields: tuple[str, ...]) -> str | None:
     return close[0]
 
 
-ComponentName = Literal["accuracy", "format", "tag_count", "language", "overlong", "cosine"]
+ComponentName = Literal["accuracy", "format", "tag_count", "language", "overlong", "cosine", "repetition"]
 
 
 class ComponentSpec(BaseModel):

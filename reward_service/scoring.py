@@ -103,6 +103,10 @@ def _grade_component(name: str, options: Any, item: ScoreItem, text: str, split:
         target, source = _language_target(item, options.default_target, reasoning)
         verdict = language_consistency(reasoning, target)
         return dataclasses.replace(verdict, details={"target": target, "target_from": source, **verdict.details})
+    if name == "repetition":
+        from reward_service.grading.repetition import repetition_penalty
+        scope = split.reasoning or "" if options.scope == "reasoning" else text
+        return repetition_penalty(scope, options.ngram, options.max_penalty)
     n = item.completion_tokens if item.completion_tokens is not None else len(text)
     if name == "overlong":
         return Verdict.ok(length.overlong_penalty(n, options.max_length, options.cache_length), length=n)
