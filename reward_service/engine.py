@@ -24,9 +24,11 @@ from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any
 
+from reward_service import llm_judge
 from reward_service.cache import LRUCache, content_key
 from reward_service.grading import extract
 from reward_service.grading.types import Verdict
+from reward_service.llm_judge import Judges
 from reward_service.pool import JobFailed, JobTimeout, PoolError, ProcessPool, WorkerCrashed
 from reward_service.recipes import Recipe
 from reward_service.schemas import ItemResult, ScoreItem, Status
@@ -59,6 +61,7 @@ class GradingEngine:
         self.accuracy = LRUCache(budget - budget // 2)
         self._in_flight: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._waiting: Counter[str] = Counter()  # requests waiting on each in-flight verdict
+        self.judges = Judges()
         self._pool: ProcessPool | None = None
         self._code_pool: ProcessPool | None = None
         self._code_pool_lock = asyncio.Lock()
@@ -122,6 +125,8 @@ class GradingEngine:
             result, _ = await self._run(item, recipe, None)
         else:
             result = await self._score_with_accuracy(item, recipe, prepared.accuracy_key)
+        if llm_judge.wanted(recipe):
+            result = await llm_judge.apply(self.judges, item, recipe, result)
         if result.status is Status.ok:
             self.results.put(prepared.result_key, result)
         return result
@@ -239,6 +244,7 @@ class GradingEngine:
     async def aclose(self) -> None:
         for shared in list(self._in_flight.values()):
             shared.cancel()
+        await self.judges.aclose()
         for pool in (self._pool, self._code_pool):
             if pool is not None:
                 await asyncio.to_thread(pool.close)

@@ -20,10 +20,35 @@ class _Options(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class JudgeEndpoint(_Options):
+    """An OpenAI-compatible chat-completions endpoint (vLLM, SGLang, a provider)."""
+
+    base_url: str = Field(description="e.g. http://127.0.0.1:8001/v1 (the path before /chat/completions).")
+    model: str = Field(min_length=1)
+    api_key_env: str | None = Field(None, description="Environment variable holding the key (never the key).")
+    timeout_s: float = Field(30.0, gt=0, le=600)
+    retries: int = Field(2, ge=0, le=10, description="Retries of a failed or 5xx/429 call, with backoff.")
+    max_concurrency: int = Field(8, ge=1, le=1024, description="Calls in flight to this endpoint, per process.")
+    max_tokens: int = Field(16, ge=1, le=4096)
+
+    @model_validator(mode="after")
+    def _http(self) -> JudgeEndpoint:
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ValueError("base_url must start with http:// or https://")
+        return self
+
+
 class AccuracyOptions(_Options):
     partial: bool = Field(False, description="Code: reward the passed fraction instead of all-or-nothing.")
     float_rounding: int = Field(6, ge=0, le=15, description="Math: decimals kept when an answer is a float.")
     strict: bool = Field(True, description="Math: variable names matter (x+1 is not y+1).")
+    judge_fallback: JudgeEndpoint | None = Field(None, description="Math: ask this LLM judge only where the rules "
+                                                 "found no answer they could read or could not read the reference.")
+
+
+class LlmJudgeOptions(JudgeEndpoint):
+    scope: Literal["answer", "full"] = Field("answer", description="answer: the final answer only; full: all of it.")
+    criteria: str | None = Field(None, max_length=2000, description="Appended to the rubric prompt.")
 
 
 class FormatOptions(_Options):
@@ -71,6 +96,7 @@ OPTION_MODELS: dict[str, type[_Options]] = {
     "overlong": OverlongOptions,
     "cosine": CosineOptions,
     "repetition": RepetitionOptions,
+    "llm_judge": LlmJudgeOptions,
 }
 
 

@@ -105,7 +105,8 @@ def _typo_of(name: Any, fields: tuple[str, ...]) -> str | None:
     return close[0]
 
 
-ComponentName = Literal["accuracy", "format", "tag_count", "language", "overlong", "cosine", "repetition"]
+ComponentName = Literal["accuracy", "format", "tag_count", "language", "overlong", "cosine", "repetition",
+                        "llm_judge"]
 
 
 class ComponentSpec(BaseModel):

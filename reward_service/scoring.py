@@ -103,6 +103,8 @@ def _grade_component(name: str, options: Any, item: ScoreItem, text: str, split:
         target, source = _language_target(item, options.default_target, reasoning)
         verdict = language_consistency(reasoning, target)
         return dataclasses.replace(verdict, details={"target": target, "target_from": source, **verdict.details})
+    if name == "llm_judge":
+        return None  # asked by the engine after this (reward_service.llm_judge), not in a grader process
     if name == "repetition":
         from reward_service.grading.repetition import repetition_penalty
         scope = split.reasoning or "" if options.scope == "reasoning" else text
