@@ -20,9 +20,23 @@ def _settings(args: argparse.Namespace) -> Settings:
     overrides = {k: v for k, v in {
         "host": getattr(args, "host", None), "port": getattr(args, "port", None),
         "workers": getattr(args, "workers", None), "redis_url": getattr(args, "redis_url", None),
-        "log_level": getattr(args, "log_level", None),
+        "log_level": getattr(args, "log_level", None), "reward_models": getattr(args, "models", None),
     }.items() if v is not None}
     return Settings(**overrides)
+
+
+def _load_reward_models(settings: Settings) -> bool:
+    """Load REWARD_REWARD_MODELS into this process before serving (a model that cannot be loaded: one line)."""
+    if not settings.reward_models:
+        return True
+    from reward_service import reward_model
+    try:
+        reward_model.load([m.strip() for m in settings.reward_models.split(",") if m.strip()],
+                          settings.reward_model_device)
+    except reward_model.RewardModelError as exc:
+        print(f"reward-service: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -32,6 +46,8 @@ def _serve(args: argparse.Namespace) -> int:
     from reward_service.api.app import create_app
     settings = _settings(args)
     logs.configure(settings.log_level, settings.log_format)
+    if not settings.redis_url and not _load_reward_models(settings):
+        return 2
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
                 log_config=None, access_log=False)
     return 0
@@ -46,6 +62,8 @@ def _worker(args: argparse.Namespace) -> int:
     logs.configure(settings.log_level, settings.log_format)
     if not settings.redis_url:
         logging.getLogger(__name__).error("a worker needs a Redis URL: --redis-url or REWARD_REDIS_URL")
+        return 2
+    if not _load_reward_models(settings):
         return 2
     asyncio.run(run_worker(settings))
     return 0
@@ -71,12 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port to listen on (default: REWARD_PORT or 8000)")
     serve.add_argument("--workers", type=int, help="grader processes (default: CPU count)")
     serve.add_argument("--redis-url", help="queue through Redis workers instead of grading in-process")
+    serve.add_argument("--models", help="reward models to load and serve, comma-separated (REWARD_REWARD_MODELS)")
     serve.add_argument("--log-level", help="debug, info, warning or error (default: info)")
     serve.set_defaults(func=_serve)
 
     worker = sub.add_parser("worker", help="grade chunks from the Redis queue (run any number, on any hosts)")
     worker.add_argument("--redis-url", help="the Redis the API enqueues to (default: REWARD_REDIS_URL)")
     worker.add_argument("--workers", type=int, help="grader processes (default: CPU count)")
+    worker.add_argument("--models", help="reward models to load and serve, comma-separated (REWARD_REWARD_MODELS)")
     worker.add_argument("--log-level", help="debug, info, warning or error (default: info)")
     worker.set_defaults(func=_worker)
 

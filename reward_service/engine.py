@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any
 
-from reward_service import llm_judge
+from reward_service import llm_judge, reward_model
 from reward_service.cache import LRUCache, content_key
 from reward_service.grading import extract
 from reward_service.grading.types import Verdict
@@ -127,6 +127,8 @@ class GradingEngine:
             result = await self._score_with_accuracy(item, recipe, prepared.accuracy_key)
         if llm_judge.wanted(recipe):
             result = await llm_judge.apply(self.judges, item, recipe, result)
+        if reward_model.wanted(recipe):
+            result = await reward_model.apply(item, recipe, result)
         if result.status is Status.ok:
             self.results.put(prepared.result_key, result)
         return result

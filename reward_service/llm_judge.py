@@ -138,7 +138,7 @@ _UNDECIDED = ("no answer found", "unparseable answer")  # the rules could not re
 def wanted(recipe: Any) -> bool:
     """Whether ``recipe`` asks any judge (the engine skips everything here otherwise)."""
     acc = recipe.get("accuracy")
-    return recipe.get("llm_judge") is not None or bool(acc and acc.options.judge_fallback)
+    return any(c.kind == "llm_judge" for c in recipe.components) or bool(acc and acc.options.judge_fallback)
 
 
 def _undecided(result: Any) -> bool:
@@ -154,6 +154,7 @@ async def apply(judges: Judges, item: Any, recipe: Any, result: Any) -> Any:
     ``llm_judge`` component's score; the reward recomputed. A judge that fails makes the reward null."""
     from reward_service.grading import extract
     from reward_service.schemas import Status
+    from reward_service.scoring import combine
     text = extract.completion_text(item.completion)
     split = extract.split_completion(text, extract.prompt_prefills_think(item.prompt))
     question = extract.prompt_text(item.prompt) or "(not given)"
@@ -172,19 +173,13 @@ async def apply(judges: Judges, item: Any, recipe: Any, result: Any) -> Any:
             else:
                 said["decided_by"] = "rules"
             details["accuracy"] = said
-        judge = recipe.get("llm_judge")
-        if judge is not None:
+        for judge in (c for c in recipe.components if c.kind == "llm_judge"):
             options = judge.options
             answer = text if options.scope == "full" else (split.region or "")
             criteria = f" Criteria: {options.criteria}" if options.criteria else ""
             prompt = RUBRIC.format(question=question, answer=answer or "(empty)", criteria=criteria)
-            components["llm_judge"] = await judges.ask(options, prompt, parse_score)
-            details["llm_judge"] = {"scope": options.scope, "decided_by": "judge"}
+            components[judge.name] = await judges.ask(options, prompt, parse_score)
+            details[judge.name] = {"scope": options.scope, "decided_by": "judge"}
     except JudgeFailed as exc:
-        return result.model_copy(update={"reward": None, "status": Status.error, "error": f"judge: {exc}",
-                                         "components": components, "details": details})
-    reward = None
-    if status == Status.ok:
-        reward = sum(c.weight * components[c.name] for c in recipe.components if c.name in components)
-    return result.model_copy(update={"reward": reward, "status": status, "error": error, "components": components,
-                                     "details": details})
+        return combine(recipe, result, components, details, Status.error, f"judge: {exc}")
+    return combine(recipe, result, components, details, status, error)

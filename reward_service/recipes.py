@@ -88,6 +88,18 @@ class RepetitionOptions(_Options):
                                                        "wrote (open-r1); reasoning: the chain of thought only.")
 
 
+class RewardModelOptions(_Options):
+    model: str = Field(min_length=1, description="Hub name or local path; the service must serve it "
+                                                 "(REWARD_REWARD_MODELS / --models).")
+    scope: Literal["answer", "full"] = Field("answer", description="answer: after </think> (R1's helpfulness); "
+                                                                   "full: everything (R1's harmlessness).")
+    normalize: Literal["raw", "sigmoid", "zscore"] = "raw"
+    mean: float = Field(0.0, description="zscore: (raw - mean) / std.")
+    std: float = Field(1.0, gt=0)
+    max_length: int = Field(4096, ge=8, le=131072, description="Tokens; longer texts keep their end.")
+    max_batch_tokens: int = Field(16384, ge=64, description="Padded tokens per forward pass.")
+
+
 OPTION_MODELS: dict[str, type[_Options]] = {
     "accuracy": AccuracyOptions,
     "format": FormatOptions,
@@ -97,6 +109,7 @@ OPTION_MODELS: dict[str, type[_Options]] = {
     "cosine": CosineOptions,
     "repetition": RepetitionOptions,
     "llm_judge": LlmJudgeOptions,
+    "reward_model": RewardModelOptions,
 }
 
 
@@ -105,6 +118,11 @@ class Component:
     name: str
     weight: float
     options: Any  # one of the _Options models (frozen)
+
+    @property
+    def kind(self) -> str:
+        """``reward_model`` for ``reward_model.helpful``: what grades it."""
+        return self.name.partition(".")[0]
 
 
 @dataclass(frozen=True)
@@ -158,7 +176,7 @@ def resolve(recipe: str | RecipeSpec | dict | None, default: str) -> Recipe:
     components = []
     for name, comp in spec.components.items():
         try:
-            options = OPTION_MODELS[name].model_validate(comp.options)
+            options = OPTION_MODELS[name.partition(".")[0]].model_validate(comp.options)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])

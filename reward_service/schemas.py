@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from difflib import get_close_matches
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -106,7 +106,8 @@ def _typo_of(name: Any, fields: tuple[str, ...]) -> str | None:
 
 
 ComponentName = Literal["accuracy", "format", "tag_count", "language", "overlong", "cosine", "repetition",
-                        "llm_judge"]
+                        "llm_judge", "reward_model"]
+LABELLED = ("reward_model", "llm_judge")  # may appear several times in a recipe: "reward_model.helpful", ...
 
 
 class ComponentSpec(BaseModel):
@@ -120,7 +121,19 @@ class RecipeSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str | None = None
-    components: dict[ComponentName, ComponentSpec] = Field(min_length=1)
+    components: dict[str, ComponentSpec] = Field(min_length=1, description="Component name -> spec: one of "
+                                                 + ", ".join(get_args(ComponentName)) + "; reward_model and "
+                                                 "llm_judge also as 'reward_model.<label>' to use several.")
+
+    @field_validator("components")
+    @classmethod
+    def _known(cls, components: dict[str, ComponentSpec]) -> dict[str, ComponentSpec]:
+        for key in components:
+            kind, _, label = key.partition(".")
+            if kind not in get_args(ComponentName) or (label and kind not in LABELLED) or (_ and not label):
+                raise ValueError(f"unknown component {key!r}: one of {', '.join(get_args(ComponentName))} "
+                                 f"(and {'.<label>, '.join(LABELLED)}.<label>)")
+        return components
 
 
 class ScoreRequest(BaseModel):

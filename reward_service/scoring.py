@@ -103,8 +103,8 @@ def _grade_component(name: str, options: Any, item: ScoreItem, text: str, split:
         target, source = _language_target(item, options.default_target, reasoning)
         verdict = language_consistency(reasoning, target)
         return dataclasses.replace(verdict, details={"target": target, "target_from": source, **verdict.details})
-    if name == "llm_judge":
-        return None  # asked by the engine after this (reward_service.llm_judge), not in a grader process
+    if name in ("llm_judge", "reward_model"):
+        return None  # by the engine after this (llm_judge.py, reward_model.py), not in a grader process
     if name == "repetition":
         from reward_service.grading.repetition import repetition_penalty
         scope = split.reasoning or "" if options.scope == "reasoning" else text
@@ -124,6 +124,17 @@ def _grade_component(name: str, options: Any, item: ScoreItem, text: str, split:
     raise ValueError(f"unknown component {name!r}")
 
 
+def combine(recipe: Recipe, result: ItemResult, components: dict[str, float], details: dict[str, Any],
+            status: Status | str, error: str | None) -> ItemResult:
+    """``result`` with components added after the grader process (judges, reward models): the reward is the
+    weighted sum again, or null unless the status is ok."""
+    reward = None
+    if status == Status.ok:
+        reward = sum(c.weight * components[c.name] for c in recipe.components if c.name in components)
+    return result.model_copy(update={"reward": reward, "status": status, "error": error, "components": components,
+                                     "details": details})
+
+
 def score_item(item: ScoreItem, recipe: Recipe, accuracy: Verdict | None = None,
                config: GradingConfig = GradingConfig()) -> tuple[ItemResult, Verdict | None]:
     """Grade ``item``; reuse ``accuracy`` when the caller already has it. Returns (result, accuracy verdict)."""
@@ -140,7 +151,7 @@ def score_item(item: ScoreItem, recipe: Recipe, accuracy: Verdict | None = None,
     failure: tuple[Status, str] | None = None
     reward = 0.0
     for comp in recipe.components:
-        verdict = _grade_component(comp.name, comp.options, item, text, split, accuracy)
+        verdict = _grade_component(comp.kind, comp.options, item, text, split, accuracy)
         if verdict is None:
             continue
         details[comp.name] = {k: v for k, v in (("reason", verdict.reason), *verdict.details.items()) if v is not None}

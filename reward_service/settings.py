@@ -56,6 +56,12 @@ class Settings(BaseSettings):
                            "or SysV shared memory can then exceed the memory limit together, and there is no "
                            "CPU quota. Off: without a writable cgroup hierarchy, bubblewrap refuses to start.")
 
+    # Reward models (the [rm] extra)
+    reward_models: str | None = Field(None, description="Comma-separated reward models (hub names or local paths) "
+                                      "this process loads at start and serves to recipes' reward_model "
+                                      "components; one that cannot be loaded stops the start.")
+    reward_model_device: str = Field("auto", description="auto (a GPU when there is one), cpu, cuda, cuda:1...")
+
     # Queue
     redis_url: str | None = Field(None, description="Redis URL; unset = embedded in-process queue.")
     redis_timeout_s: float = Field(10.0, gt=0, le=300, description="Socket timeout of every Redis call.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from reward_service import recipes
+from reward_service import recipes, reward_model
 from reward_service.api.deps import BackendDep, SettingsDep
 from reward_service.errors import RequestTooLarge
 from reward_service.schemas import ScoreRequest, ScoreResponse
@@ -18,4 +18,6 @@ async def score(request: ScoreRequest, settings: SettingsDep, backend: BackendDe
     if len(request.items) > settings.max_items:
         raise RequestTooLarge(f"{len(request.items)} items; at most {settings.max_items} per request")
     recipe = recipes.resolve(request.recipe, settings.default_recipe)
+    if not settings.redis_url:  # graded here: the reward models it names must be served here (else a 422)
+        reward_model.check(recipe)
     return ScoreResponse(results=await backend.score(request.items, recipe))
