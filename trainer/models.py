@@ -6,7 +6,9 @@ run will see (tests and CPU demos, no downloads); anything else is a hub name or
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from trainer.config import RunConfig
@@ -14,8 +16,17 @@ from trainer.data import prepare
 
 
 def load_tokenizer(model: str) -> Any:
-    from transformers import AutoTokenizer
+    """``AutoTokenizer``'s, unless a local ``tokenizer.json`` describes another kind of model than the one it
+    built. transformers 5 picks the class from the model's type, and a saved tiny model (``qwen2``, with a
+    word-level vocabulary) came back as Qwen2's BPE, which maps every word to nothing: the second stage of
+    the CPU chains (GRPO from the SFT checkpoint) trained on empty prompts. The file's description wins."""
+    from transformers import AutoTokenizer, PreTrainedTokenizerFast
     tokenizer = AutoTokenizer.from_pretrained(model)
+    path = Path(model) / "tokenizer.json"
+    if path.is_file():
+        declared = (json.loads(path.read_text(encoding="utf-8")).get("model") or {}).get("type")
+        if declared and declared != type(tokenizer.backend_tokenizer.model).__name__:
+            tokenizer = PreTrainedTokenizerFast.from_pretrained(model)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer

@@ -45,6 +45,12 @@ def test_sft_trains_on_prompt_completion_jsonl(tmp_path):
     losses = [r["loss"] for r in read_metrics(tmp_path / "sft")]
     assert len(losses) == 20 and sum(losses[-5:]) < sum(losses[:5])
     assert (tmp_path / "sft" / "config.json").exists()
+    # The next stage loads this checkpoint: its tokenizer must come back as it was saved (transformers 5
+    # rebuilt it as Qwen2's BPE, which maps every word to nothing).
+    from trainer.models import load_tokenizer
+    reloaded = load_tokenizer(str(tmp_path / "sft"))
+    ids = reloaded("user : q3 assistant : <think> a3 </think> b3")["input_ids"]
+    assert len(ids) == 9 and reloaded.unk_token_id not in ids and reloaded.pad_token == "<pad>"
 
 
 def test_sft_accepts_messages_and_rejects_other_shapes(tmp_path):
