@@ -20,6 +20,7 @@ memory limit together, and there is no CPU quota).
 
 from __future__ import annotations
 
+import glob
 import itertools
 import logging
 import os
@@ -39,6 +40,9 @@ PYTHON = "/usr/bin/python3"
 RUNNER_SHARE_MB = 64  # the runner's own memory on top of the program's (as under Docker)
 log = logging.getLogger(__name__)
 RLIMITS_ONLY = "per-process limits only (REWARD_SANDBOX_BWRAP_RLIMITS_ONLY)"
+# Directories under /etc that runtimes read at start: Debian's JDK keeps java.security and jvm.cfg there
+# (javac and java stop at once without them). Only these are bound, read-only; the rest of /etc is not.
+RUNTIME_CONFIG = tuple(sorted(glob.glob("/etc/java-*-openjdk")))
 
 
 class BwrapSession:
@@ -199,6 +203,8 @@ class BwrapBackend:
                 binds += ["--ro-bind", f"/{name}", f"/{name}"]
         if os.path.exists("/etc/ld.so.cache"):
             binds += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+        for config in RUNTIME_CONFIG:  # configuration only (the JDK's java.security, jvm.cfg): nothing secret
+            binds += ["--ro-bind", config, config]
         tmpfs = str(limits.tmpfs_mb * 1024 * 1024)
         return [self.binary, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--disable-userns",
                 "--as-pid-1",  # the runner is PID 1: programs cannot signal it, and its exit ends them all

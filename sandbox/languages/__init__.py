@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from sandbox.languages.base import Language, Program
 from sandbox.languages.cpp import CPP
+from sandbox.languages.go import GO
+from sandbox.languages.java import JAVA
+from sandbox.languages.javascript import JAVASCRIPT
 from sandbox.languages.python import PYTHON
+from sandbox.languages.rust import RUST
 
-LANGUAGES: dict[str, Language] = {lang.name: lang for lang in (PYTHON, CPP)}
+LANGUAGES: dict[str, Language] = {lang.name: lang for lang in (PYTHON, CPP, JAVA, JAVASCRIPT, GO, RUST)}
 ALIASES: dict[str, str] = {alias: lang.name for lang in LANGUAGES.values() for alias in (lang.name, *lang.aliases)}
 
 
