@@ -5,6 +5,9 @@ Accepted, unchanged:
   the function-call form. An input is then either newline-separated JSON arguments (LiveCodeBench) or a list
   of arguments (APPS/TACO); an output a JSON text or a value.
 * a list of ``{"input": ..., "output": ...}`` (stdin/stdout; ``"fn_name"`` on the cases makes them calls).
+
+Calls may carry a signature, ``"params": [["nums", "int[]"], ["target", "int"]], "returns": "int[]"``, which
+typed languages need (see :mod:`sandbox.signature`); with one, every value is checked against its type here.
 """
 
 from __future__ import annotations
@@ -12,6 +15,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
+
+from sandbox.signature import Signature, SignatureError, canonical, parse_signature, problem
+
+SIGNATURE_FIELDS = ("params", "returns")
 
 
 class BadTests(ValueError):
@@ -29,6 +36,7 @@ class TestCase:
 class TestSuite:
     cases: tuple[TestCase, ...]
     fn_name: str | None = None
+    signature: Signature | None = None  # calls only; None when the tests give none
 
 
 def _call_input(raw: Any) -> tuple[str, bool]:
@@ -64,22 +72,59 @@ def _text(raw: Any, what: str) -> str:
     raise BadTests(f"{what} must be text, got {type(raw).__name__}")
 
 
-def _pairs(tests: Any) -> tuple[list[tuple[Any, Any]], str | None]:
+def _pairs(tests: Any) -> tuple[list[tuple[Any, Any]], dict[str, Any]]:
+    """(input/output pairs, the call fields: fn_name, params, returns)."""
     if isinstance(tests, dict):
         inputs, outputs = tests.get("inputs"), tests.get("outputs")
         if not isinstance(inputs, list) or not isinstance(outputs, list):
             raise BadTests("tests need 'inputs' and 'outputs' lists")
         if len(inputs) != len(outputs):
             raise BadTests(f"{len(inputs)} inputs but {len(outputs)} outputs")
-        return list(zip(inputs, outputs, strict=True)), tests.get("fn_name")
+        return list(zip(inputs, outputs, strict=True)), {k: tests.get(k) for k in ("fn_name", *SIGNATURE_FIELDS)}
     if isinstance(tests, list):
         if not all(isinstance(c, dict) and "input" in c and "output" in c for c in tests):
             raise BadTests("a list of tests needs {'input', 'output'} objects")
-        fn_names = {c.get("fn_name") for c in tests}
-        if len(fn_names) > 1:
-            raise BadTests("test cases name different functions")
-        return [(c["input"], c["output"]) for c in tests], (fn_names.pop() if fn_names else None)
+        fields = {}
+        for key in ("fn_name", *SIGNATURE_FIELDS):
+            values = {json.dumps(c.get(key)) for c in tests}
+            if len(values) > 1:
+                raise BadTests(f"test cases disagree on {key!r}")
+            fields[key] = tests[0].get(key) if tests else None
+        return [(c["input"], c["output"]) for c in tests], fields
     raise BadTests("tests must be an object with inputs/outputs or a list of {input, output}")
+
+
+def _signature(fields: dict[str, Any]) -> Signature | None:
+    given = [k for k in SIGNATURE_FIELDS if fields.get(k) is not None]
+    if not given:
+        return None
+    if len(given) < len(SIGNATURE_FIELDS):
+        missing = next(k for k in SIGNATURE_FIELDS if k not in given)
+        raise BadTests(f"the signature has {given[0]!r} but no {missing!r}")
+    try:
+        return parse_signature(fields["params"], fields["returns"])
+    except SignatureError as exc:
+        raise BadTests(str(exc)) from exc
+
+
+def _typed_case(case: TestCase, sig: Signature, i: int) -> TestCase:
+    """The case with each value checked against its type, re-encoded one JSON value per line (ASCII, so every
+    harness's reader sees plain JSON), and the expected value in the form the harness writes."""
+    args = [json.loads(line) for line in case.stdin.splitlines()]
+    if len(args) != len(sig.params):
+        raise BadTests(f"test {i}: {len(args)} arguments for {len(sig.params)} parameters")
+    for arg, (name, kind) in zip(args, sig.params, strict=True):
+        why = problem(arg, kind)
+        if why:
+            raise BadTests(f"test {i}: parameter {name!r}: {why}")
+    want = case.expected
+    if case.apps_style and isinstance(want, list) and len(want) == 1 and problem(want, sig.returns):
+        want = want[0]  # APPS wraps the value in a list
+    why = problem(want, sig.returns)
+    if why:
+        raise BadTests(f"test {i}: expected output: {why}")
+    stdin = "".join(json.dumps(arg) + "\n" for arg in args)
+    return TestCase(stdin, canonical(want, sig.returns))
 
 
 def parse_tests(tests: Any) -> TestSuite:
@@ -89,7 +134,8 @@ def parse_tests(tests: Any) -> TestSuite:
             tests = json.loads(tests)
         except ValueError as exc:
             raise BadTests("tests are a string but not JSON") from exc
-    pairs, fn_name = _pairs(tests)
+    pairs, fields = _pairs(tests)
+    fn_name = fields["fn_name"]
     if not pairs:
         raise BadTests("no test cases")
     if fn_name is not None and not (isinstance(fn_name, str) and fn_name.isidentifier()):
@@ -101,4 +147,7 @@ def parse_tests(tests: Any) -> TestSuite:
             cases.append(TestCase(stdin, _call_output(raw_out), apps))
         else:
             cases.append(TestCase(_text(raw_in, f"input {i}"), _text(raw_out, f"output {i}")))
-    return TestSuite(tuple(cases), fn_name)
+    signature = _signature(fields) if fn_name else None
+    if signature:
+        cases = [_typed_case(case, signature, i) for i, case in enumerate(cases)]
+    return TestSuite(tuple(cases), fn_name, signature)

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from sandbox import BadTests, Limits, Unsupported, Verdict, available, get_language, judge, parse_tests
+from sandbox import BadTests, Limits, Verdict, available, get_language, judge, parse_tests
 from sandbox.compare import same_text, same_value
 
 PY, CPP = get_language("python"), get_language("cpp")
@@ -114,8 +114,8 @@ def test_time_limit_from_item_limits(backend):
     assert judge(slow, PY, suite, backend, Limits(time_s=0.5)).verdict is Verdict.time_limit
 
 
-def test_cpp_function_calls_are_unsupported_for_now(backend):
-    with pytest.raises(Unsupported):
+def test_typed_function_calls_without_a_signature_are_bad_tests(backend):
+    with pytest.raises(BadTests, match="params"):
         judge("int f(int x){return x;}", CPP, parse_tests(LCB_TESTS), backend)
 
 
