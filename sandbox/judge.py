@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from sandbox import compile_cache
 from sandbox.backends.base import Backend, Session, SessionBroken
 from sandbox.compare import parse_result, same_text, same_value
+from sandbox.harness import function_program
 from sandbox.languages import Language
 from sandbox.limits import Limits
 from sandbox.testcases import TestCase, TestSuite
@@ -48,6 +50,7 @@ class Report:
     tests: tuple[TestReport, ...] = field(default_factory=tuple)
     compile_output: str | None = None
     backend: str | None = None
+    compile_cached: bool = False          # the compile's outcome came from the host's cache (compile_cache.py)
 
     @property
     def fraction(self) -> float:
@@ -104,18 +107,40 @@ def classify(run: dict[str, Any], case: TestCase, fn_mode: bool, tolerance: floa
     return TestReport(Verdict.accepted if good else Verdict.wrong_answer, **timing)
 
 
-def _job(program: Any, limits: Limits, backend: Backend) -> dict[str, Any]:
+def _job(program: Any, limits: Limits, backend: Backend, keep: bool,
+         cached: compile_cache.Compiled | None) -> dict[str, Any]:
+    """The runner's job: compile and ask for what the compile makes (to ``keep`` it), or bring what an
+    identical compile made (``cached``) and compile nothing."""
     run_limits, compile_limits = limits.runner_limits(backend.address_space_rlimit, backend.nproc_rlimit)
-    return {"files": program.files, "compile": program.compile, "run": program.run, "limits": run_limits,
-            "compile_limits": compile_limits, "workdir_base": backend.workdir_base,
-            "python_inproc": program.python_inproc, "sweep": backend.sweep is not None,
-            "wipe": list(backend.sweep or ())}
+    job = {"files": program.files, "compile": None if cached else program.compile, "run": program.run,
+           "limits": run_limits, "compile_limits": compile_limits, "workdir_base": backend.workdir_base,
+           "python_inproc": program.python_inproc, "sweep": backend.sweep is not None,
+           "wipe": list(backend.sweep or ())}
+    if cached is not None:
+        job["binary"] = cached.files
+    elif keep:
+        job["artifacts"] = compile_cache.ARTIFACT_BYTES
+    return job
 
 
 def _compile_failure(built: dict[str, Any], limits: Limits) -> str:
+    """The compiler's message within ``OUTPUT_BYTES`` as JSON: its head, where the first error is (later
+    ones often follow from it), cut at a line where one is near, and marked where cut."""
     if built.get("timed_out"):
         return f"compilation took longer than {limits.compile_time_s:g} s"
-    return clip((built.get("stderr") or "").rstrip(), OUTPUT_BYTES)
+    text = (built.get("stderr") or "").rstrip()
+    if len(json.dumps(text)) <= OUTPUT_BYTES:
+        return text
+    keep = min(len(text), OUTPUT_BYTES)
+    while keep > 0:
+        head = text[:keep]
+        line_end = head.rfind("\n", keep // 2)
+        piece = (head[:line_end] if line_end > 0 else head) + "\n" + CUT.strip()
+        cost = len(json.dumps(piece))
+        if cost <= OUTPUT_BYTES:
+            return piece
+        keep = min(keep - 1, keep * OUTPUT_BYTES // cost)  # as many characters as this mix of escapes allows
+    return CUT.strip()
 
 
 def _run_tests(session: Session, suite: TestSuite, limits: Limits, deadline: float, stop_on_failure: bool,
@@ -147,9 +172,9 @@ def judge(code: str, language: Language, suite: TestSuite, backend: Backend, lim
           stop_on_failure: bool = True, float_tolerance: float | None = None) -> Report:
     """Run ``code`` against ``suite``. Raises :class:`Unsupported` and, when the backend cannot start a
     sandbox at all, :class:`SandboxUnavailable`; a sandbox that fails mid-way gives ``sandbox_error``."""
-    program = language.program(code, suite.fn_name)
+    program = language.program(code) if suite.fn_name is None else function_program(language, code, suite)
     if program is None:
-        raise Unsupported(f"{language.name} does not support function-call tests yet; use stdin/stdout tests")
+        raise Unsupported(f"{language.name} does not support function-call tests; use stdin/stdout tests")
     total = len(suite.cases)
     deadline = time.monotonic() + limits.item_time_s
     try:
@@ -159,14 +184,21 @@ def judge(code: str, language: Language, suite: TestSuite, backend: Backend, lim
                       backend=backend.name)
     anomaly = True
     try:
-        session.send(_job(program, limits, backend))
-        built = session.recv(min(limits.compile_time_s, limits.item_time_s) + RECV_SLACK_S)
-        if "error" in built:
-            raise SessionBroken(built["error"])
-        if not built["compile"]["ok"]:
+        key, cached = compile_cache.find(backend, program, limits)
+        if cached is not None and not cached.ok:  # a compile error: the same message, no second compile
+            built = {"ok": False, "stderr": cached.stderr}
+        else:
+            session.send(_job(program, limits, backend, key is not None, cached))
+            answer = session.recv(min(limits.compile_time_s, limits.item_time_s) + RECV_SLACK_S)
+            if "error" in answer:
+                raise SessionBroken(answer["error"])
+            built = answer["compile"]
+            if cached is None:
+                compile_cache.keep(backend, key, built)
+        if not built["ok"]:
             anomaly = False
             return Report(Verdict.compile_error, 0, total, tuple(TestReport(Verdict.compile_error) for _ in suite.cases),
-                          _compile_failure(built["compile"], limits), backend.name)
+                          _compile_failure(built, limits), backend.name, cached is not None)
         reports, anomaly = _run_tests(session, suite, limits, deadline, stop_on_failure, float_tolerance)
     except SessionBroken as exc:
         return Report(Verdict.sandbox_error, 0, total, compile_output=clip(str(exc), OUTPUT_BYTES),
@@ -176,4 +208,4 @@ def judge(code: str, language: Language, suite: TestSuite, backend: Backend, lim
     reports += [TestReport(Verdict.skipped)] * (total - len(reports))
     passed = sum(r.verdict is Verdict.accepted for r in reports)
     first_failure = next((r.verdict for r in reports if r.verdict is not Verdict.accepted), Verdict.accepted)
-    return Report(first_failure, passed, total, tuple(reports), None, backend.name)
+    return Report(first_failure, passed, total, tuple(reports), None, backend.name, cached is not None)

@@ -2,15 +2,23 @@
 file (the backends copy or bind just this file into the sandbox).
 
 Protocol (one JSON object per line; any number of sessions on one stdin, until end of input):
-    host → {"files": {name: text}, "compile": argv | null, "run": argv, "limits": {...}, ...}   (a session)
-    runner → {"compile": {"ok": bool, "stderr": str, "time_s": float, ...}}
+    host → {"files": {name: text}, "binary": {name: [base64, mode]}, "compile": argv | null, "run": argv,
+            "limits": {...}, "artifacts": max_bytes | null, ...}   (a session)
+    runner → {"compile": {"ok": bool, "stderr": str, "time_s": float, "artifacts": {name: [base64, mode]}, ...}}
     host → {"stdin": str, "wall_s": float}   (one per test; the expected output never comes in)
     runner → {"stdout": str, "exit": int | null, "signal": int | null, "time_s": float, ...}
     host → {"stop": true}
-    runner → {"end": true, "clean": bool}
+    runner → {"end": true, "clean": bool}   (also to a stop that ends no session: the host had nothing to run)
 Each program runs as a child in its own session with rlimits (CPU, file size, open files, optionally
 address space and processes), a wall-clock limit (its whole process group is killed), capped output, and
 peak memory from wait4. Text from JSON may hold lone surrogates: they become the bytes they stand for.
+A compile keeps the head of its stderr (the first error says the most), a program the tail.
+
+Compiled programs are cached by the host, never in here (a later submission could reach it): a job that
+asks for ``artifacts`` gets, after a compile that succeeded, every new regular file of the work dir (what
+the compile made, whatever the language: a binary, .class files), unless they pass ``max_bytes`` together.
+They are read before any test runs, so nothing the program does can change them. A job that brings them
+back (``binary``, with their modes) has no compile.
 
 Python programs are not started by exec (an interpreter start per test): they are forked from an
 interpreter that has imported the common modules. For the first submission a runner serves, that is the
@@ -41,6 +49,7 @@ next. With ``sweep`` set, the end of a session also empties the writable directo
 processes, IPC objects and files are all gone.
 """
 
+import base64
 import ctypes
 import json
 import os
@@ -61,6 +70,7 @@ IPC_RMID = 0
 SYSV_IPC = (("/proc/sysvipc/shm", "shmctl", lambda f, i: f(i, IPC_RMID, None)),
             ("/proc/sysvipc/msg", "msgctl", lambda f, i: f(i, IPC_RMID, None)),
             ("/proc/sysvipc/sem", "semctl", lambda f, i: f(i, 0, IPC_RMID)))
+ARTIFACT_FILES = 1024  # files a compile may leave for the cache (more: nothing is cached)
 ZYGOTE_FD = 3
 ZYGOTE_ANSWER_S = 5.0
 SPARES = 4  # made per request, through one intermediate (it costs a fork and an exit, whatever the batch)
@@ -239,6 +249,19 @@ def _state(pid=0):
         return None
 
 
+def _signalled(pid):
+    """Whether a signal is pending for ``pid`` (other than SIGCONT and SIGCHLD, ours): a program that killed
+    every other process a moment before it was itself killed may have left a SIGKILL still on its way to a
+    spare, which would then die under the next test's program."""
+    harmless = (1 << (signal.SIGCONT - 1)) | (1 << (signal.SIGCHLD - 1))
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            masks = [int(line.split()[1], 16) for line in f if line.startswith(("SigPnd:", "ShdPnd:"))]
+    except (OSError, ValueError, IndexError):
+        return True
+    return any(mask & ~harmless for mask in masks)
+
+
 def _zygote(sock):
     """The zygote's loop: on each request, fork a batch of spares for the runner and pass it their sockets.
     It exits when the runner goes."""
@@ -320,8 +343,9 @@ class _Helper:
         return not select.select([self.pidfd], [], [], 0)[0]
 
     def sound(self):
-        """Alive, and neither its limits nor its scheduling changed (by a program, since we start it so)."""
-        return self.alive() and _state(self.pid) == BASELINE
+        """Alive, no signal on its way to it, and neither its limits nor its scheduling changed (by a program,
+        since we start it so)."""
+        return self.alive() and not _signalled(self.pid) and _state(self.pid) == BASELINE
 
     def signal(self, sig):
         try:
@@ -511,8 +535,9 @@ def _feed(writer, data):
     return writer, data
 
 
-def _read_ready(ready, readers, out_r, cap):
-    """Read what ``ready`` pipes hold into their buffers (closing them at EOF); True once stdout passes ``cap``."""
+def _read_ready(ready, readers, out_r, cap, head):
+    """Read what ``ready`` pipes hold into their buffers (closing them at EOF); True once stdout passes ``cap``.
+    Of stderr only the ``head`` or the tail is kept."""
     for fd in ready:
         chunk = os.read(fd, 65536)
         if not chunk:
@@ -521,12 +546,15 @@ def _read_ready(ready, readers, out_r, cap):
             continue
         buf = readers[fd]
         buf += chunk
-        if fd != out_r and len(buf) > 2 * STDERR_KEEP:  # the tail only: a flood of stderr must not grow us
-            del buf[:-STDERR_KEEP]
+        if fd != out_r and len(buf) > 2 * STDERR_KEEP:  # a flood of stderr must not grow us
+            if head:
+                del buf[STDERR_KEEP + 1:]
+            else:
+                del buf[:-STDERR_KEEP]
     return out_r in readers and len(readers[out_r]) > cap
 
 
-def _pump(pid, data, stdin_w, out_r, err_r, deadline, cap):
+def _pump(pid, data, stdin_w, out_r, err_r, deadline, cap, head):
     """Feed stdin and collect output until the program exits (a daemon holding its pipes does not count),
     the deadline passes or stdout passes ``cap``. Returns (out, err, timed_out, over, wait4 result or None)."""
     out, err = bytearray(), bytearray()
@@ -554,20 +582,21 @@ def _pump(pid, data, stdin_w, out_r, err_r, deadline, cap):
         ready_r, ready_w, _ = select.select(waiting, [writer] if writer is not None else [], [], max(timeout, 0))
         if ready_w:
             writer, data = _feed(writer, data)
-        over = _read_ready([fd for fd in ready_r if fd != pidfd], readers, out_r, cap)
+        over = _read_ready([fd for fd in ready_r if fd != pidfd], readers, out_r, cap, head)
     for fd in list(readers) + [fd for fd in (writer, pidfd) if fd is not None]:
         os.close(fd)
     return out, err, timed_out, over, exited
 
 
-def run_program(argv, stdin, limits, wall, cwd, env, here=False, zygote=None):
-    """Run ``argv`` once under ``limits``; everything the host needs to judge it, but no judgement."""
+def run_program(argv, stdin, limits, wall, cwd, env, here=False, zygote=None, head=False):
+    """Run ``argv`` once under ``limits``; everything the host needs to judge it, but no judgement. Of its
+    stderr the ``head`` is kept (a compiler's first error), else the tail (a traceback's last lines)."""
     oom_before = _oom_kills()
     started = time.monotonic()
     spec = {"argv": argv, "limits": limits, "wall": wall, "cwd": cwd, "env": env}
     pid, stdin_w, out_r, err_r = _spawn(spec, here, zygote)
     cap = limits["output_bytes"]
-    out, err, timed_out, over, exited = _pump(pid, _encode(stdin), stdin_w, out_r, err_r, started + wall, cap)
+    out, err, timed_out, over, exited = _pump(pid, _encode(stdin), stdin_w, out_r, err_r, started + wall, cap, head)
     _kill_group(pid)  # the program's own children go with it
     if exited is None:
         exited = os.wait4(pid, 0)
@@ -576,7 +605,7 @@ def run_program(argv, stdin, limits, wall, cwd, env, here=False, zygote=None):
     oom_after = _oom_kills()
     return {
         "stdout": bytes(out[:cap]).decode("utf-8", "replace"),
-        "stderr": bytes(err[-STDERR_KEEP:]).decode("utf-8", "replace"),
+        "stderr": bytes(err[:STDERR_KEEP] if head else err[-STDERR_KEEP:]).decode("utf-8", "replace"),
         "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
         "time_s": round(elapsed, 4),
@@ -588,27 +617,70 @@ def run_program(argv, stdin, limits, wall, cwd, env, here=False, zygote=None):
     }
 
 
-def _read_result(path, cap):
-    """(text, over cap) of what the program left in its result file, or (None, False). Only a regular file
-    is read (the program chooses what is there: a symlink to /dev/urandom, a FIFO that never opens...)."""
+def _read_regular(path, cap):
+    """(up to ``cap`` + 1 bytes of ``path``, its permission bits), or None unless it is a regular file (a
+    program chooses what is there: a symlink to /dev/urandom, a FIFO that never opens...)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
-        return None, False
+        return None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None, False
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
         data = bytearray()
         while len(data) <= cap:
             chunk = os.read(fd, cap + 1 - len(data))
             if not chunk:
                 break
             data += chunk
-        return bytes(data[:cap]).decode("utf-8", "replace"), len(data) > cap
+        return bytes(data), stat.S_IMODE(st.st_mode)
     except OSError:
-        return None, False
+        return None
     finally:
         os.close(fd)
+
+
+def _read_result(path, cap):
+    """(text, over cap) of what the program left in its result file, or (None, False)."""
+    read = _read_regular(path, cap)
+    if read is None:
+        return None, False
+    return read[0][:cap].decode("utf-8", "replace"), len(read[0]) > cap
+
+
+def _write_files(work, job):
+    """The sources, and the files an earlier compile of them made (from the host's cache), with their modes."""
+    for name, text in job["files"].items():
+        with open(os.path.join(work, name), "wb") as f:
+            f.write(_encode(text))
+    for name, (data, mode) in (job.get("binary") or {}).items():
+        path = os.path.join(work, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(fd, mode & 0o777)
+            f.write(base64.b64decode(data))
+
+
+def _artifacts(work, sources, max_bytes):
+    """What the compile made: every regular file under ``work`` but the sources, {name: [base64, mode]};
+    None when they pass ``max_bytes`` (or ``ARTIFACT_FILES``) together, or one cannot be read or listed."""
+    found, total, unlisted = {}, 0, []
+    for root, _, names in os.walk(work, onerror=unlisted.append):
+        for name in names:
+            path = os.path.join(root, name)
+            relative = os.path.relpath(path, work)
+            if relative in sources or not stat.S_ISREG(os.lstat(path).st_mode):
+                continue
+            read = _read_regular(path, max_bytes - total)
+            if read is None or len(found) == ARTIFACT_FILES:
+                return None
+            total += len(read[0])
+            if total > max_bytes:
+                return None
+            found[relative] = [base64.b64encode(read[0]).decode(), read[1]]
+    return None if unlisted else found
 
 
 def _kill_group(pid):
@@ -740,15 +812,15 @@ def _session(job, messages, zygote, first):
            "PYTHONDONTWRITEBYTECODE": "1"}
     alone = os.getpid() == 1  # everything else in the sandbox is the submission's
     try:
-        for name, text in job["files"].items():
-            with open(os.path.join(work, name), "wb") as f:
-                f.write(_encode(text))
+        _write_files(work, job)
         built = True
         here = bool(job.get("python_inproc")) and os.path.basename(job["run"][0]) in ("python3", "python")
         if job.get("compile"):
             compile_limits = job["compile_limits"]
-            result = run_program(job["compile"], "", compile_limits, compile_limits["wall_s"], work, env)
+            result = run_program(job["compile"], "", compile_limits, compile_limits["wall_s"], work, env, head=True)
             built = result["exit"] == 0 and not result["timed_out"]
+            if built and job.get("artifacts") and (not alone or _clear(zygote)):  # nothing of the compile left
+                result["artifacts"] = _artifacts(work, job["files"], job["artifacts"])
             _send({"compile": {"ok": built, **result}})
         else:
             _send({"compile": {"ok": True}})
@@ -790,7 +862,8 @@ def main():
     messages = _messages()
     first = True
     for job in messages:
-        if job.get("stop"):
+        if job.get("stop"):  # the host opened a session and needed nothing from it (a cached compile error)
+            _send({"end": True, "clean": True})
             continue
         try:
             _session(job, messages, zygote, first)
