@@ -50,6 +50,8 @@ def _details(report: Any) -> dict[str, Any]:
                            "tests": tests, "backend": report.backend}
     if report.compile_output:
         out["compile_output"] = report.compile_output
+    if report.compile_cached:
+        out["compile_cached"] = True  # the same program was compiled before: its binary (or error) was reused
     return out
 
 
@@ -66,6 +68,7 @@ def sandbox_readiness(backend: str, bwrap_rlimits_only: bool = False) -> dict[st
 def grade_code(region: str, tests: Any, language: str | None, limits: CodeLimits | None = None, *,
                partial: bool = False, backend: str = "auto", bwrap_rlimits_only: bool = False) -> Verdict:
     from sandbox import (
+        LANGUAGES,
         BadTests,
         Limits,
         SandboxUnavailable,
@@ -78,7 +81,7 @@ def grade_code(region: str, tests: Any, language: str | None, limits: CodeLimits
     from sandbox import Verdict as Judged
     lang = get_language(language or "python")
     if lang is None:
-        return Verdict.invalid(f"unknown programming language {language!r}")
+        return Verdict.invalid(f"unknown programming language {language!r}; supported: {', '.join(sorted(LANGUAGES))}")
     try:
         suite = parse_tests(tests)
     except BadTests as exc:
@@ -96,7 +99,7 @@ def grade_code(region: str, tests: Any, language: str | None, limits: CodeLimits
                        stop_on_failure=stop, float_tolerance=limits.float_tolerance)
     except SandboxUnavailable as exc:
         return Verdict.error(str(exc))
-    except Unsupported as exc:
+    except (BadTests, Unsupported) as exc:  # e.g. a typed language's function-call tests without a signature
         return Verdict.invalid(str(exc))
     details = _details(report)
     if report.verdict is Judged.sandbox_error:

@@ -78,9 +78,13 @@ def test_grade_code_says_why_without_running_anything():
     tests = {"inputs": ["1\n"], "outputs": ["1\n"]}
     no_block = grade_code("I would print it.\n```cpp\nint main(){}\n```", tests, "python")
     assert no_block.score == 0.0 and no_block.reason == "no ```python block in the final answer"
-    assert grade_code("```cobol\nx\n```", tests, "cobol").status == "invalid"
+    cobol = grade_code("```cobol\nx\n```", tests, "cobol")
+    assert cobol.status == "invalid" and "python" in cobol.reason and "cpp" in cobol.reason  # what is supported
     bad = grade_code("```python\nprint(1)\n```", {"inputs": ["1"], "outputs": []}, "python")
     assert bad.status == "invalid" and "1 inputs but 0 outputs" in bad.reason
+    unsigned = grade_code("```cpp\nint f(int x){return x;}\n```", {"fn_name": "f", "inputs": ["1"], "outputs": ["1"]},
+                          "cpp")
+    assert unsigned.status == "invalid" and "params" in unsigned.reason  # a typed language needs the signature
 
 
 def test_no_sandbox_is_an_error_not_a_zero(monkeypatch):
@@ -186,7 +190,7 @@ def test_whatever_a_program_writes_is_a_bounded_zero(name, hostile):
 
 @pytest.mark.parametrize("name", [pytest.param("docker", marks=pytest.mark.docker),
                                   pytest.param("bwrap", marks=pytest.mark.bwrap)])
-def test_a_flood_of_compile_errors_is_cut_keeping_the_end(name):
+def test_a_flood_of_compile_errors_is_cut_keeping_the_first_error(name):
     import json
 
     from reward_service.grading.code import grade_code
@@ -199,4 +203,6 @@ def test_a_flood_of_compile_errors_is_cut_keeping_the_end(name):
     verdict = grade_code(f"```cpp\n{code}```", TESTS, "cpp", backend=name)
     assert verdict.status == "ok" and verdict.details["verdict"] == "compile_error"
     assert len(json.dumps(verdict.to_dict())) < 32_000
-    assert "last_undefined_name" in verdict.details["compile_output"]
+    said = verdict.details["compile_output"]
+    assert "main.cpp:2:" in said and "error" in said.splitlines()[0]  # the first error, where it starts
+    assert said.rstrip().endswith("[...]") and "last_undefined_name" not in said
