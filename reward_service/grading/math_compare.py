@@ -12,7 +12,7 @@ from typing import Any
 
 __all__ = ["equal", "too_large"]
 
-MAX_DIGITS = 10_000  # a number with more decimal digits than this is no answer a problem asks for
+MAX_SIZE = 1_000  # decimal digits of a number, or the degree of a polynomial: no answer a problem asks for
 
 # Corrections of math-verify's numeric comparison (see _numeric_override).
 _CHOP_HIDES = 1e-10   # absolute differences below this may have been chopped to zero
@@ -83,22 +83,27 @@ def _clearly_different(a: Any, b: Any, options: Any) -> bool:
 
 
 def too_large(exprs: Sequence[Any]) -> bool:
-    """Whether a parsed answer builds a number of more than ``MAX_DIGITS`` digits (``9^{9^{9^{9}}}``,
-    ``(10^{100})!``): evaluating it would take sympy hours, and a timeout is a null reward, not a 0."""
+    """Whether a parsed answer builds a number of more than ``MAX_SIZE`` digits (``9^{9^{9^{9}}}``,
+    ``(10^{100})!``) or a polynomial of a higher degree (``(x+1)^{3000}(x-1)^{3000}``): evaluating or expanding
+    it would take sympy minutes to hours, and a timeout is a null reward, not a 0."""
     from sympy import Basic
-    return any(isinstance(e, Basic) and _digits(e) > MAX_DIGITS for e in exprs)
+    return any(isinstance(e, Basic) and _digits(e) > MAX_SIZE for e in exprs)
 
 
 def _digits(expr: Any) -> float:
-    """An upper bound on the decimal digits of what ``expr`` evaluates to, found without evaluating it."""
+    """An upper bound on the decimal digits of what ``expr`` evaluates to (for a symbol: 1, so a power's
+    bound is its degree), found without evaluating it."""
     from sympy import Basic, Pow, factorial
     if expr.is_Rational:
         return max(math.log10(abs(expr.p) + 1), math.log10(abs(expr.q) + 1))
     if expr.is_Number:
         return math.log10(abs(float(expr)) + 1) if expr.is_finite else 0.0
     if isinstance(expr, Pow):
-        exponent = _digits(expr.exp)
-        return math.inf if exponent > 15 else 10 ** exponent * max(_digits(expr.base), 1.0)
+        exponent, base = _digits(expr.exp), _digits(expr.base)
+        unit = getattr(expr.base, "name", None) == "i"  # the imaginary unit, parsed as a symbol (see above)
+        if unit or base <= 15 and expr.base.is_number and abs(complex(expr.base.evalf(15))) <= 1:
+            return base  # i^{2023}, (-1)^n, (1/2)^{100}: powers that do not grow
+        return math.inf if exponent > 15 else 10 ** exponent * max(base, 1.0)
     if isinstance(expr, factorial):
         n = _digits(expr.args[0])
         return math.inf if n > 15 else 10 ** n * max(n, 1.0)  # n! <= n^n

@@ -28,6 +28,7 @@ import queue
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -68,16 +69,24 @@ class BwrapSession:
     def recv(self, timeout: float) -> dict[str, Any]:
         message = self.pipe.recv(timeout)
         if self._compiling and "compile" in message:
-            self._set_memory(self.limits.memory_mb)
-            self._compiling = False
+            try:  # as under Docker; a session here is never reused, so a failed compile's limit can stay
+                self._set_memory(self.limits.memory_mb)
+                self._compiling = False
+            except SessionBroken:
+                if (message["compile"] or {}).get("ok"):
+                    raise
         return message
 
     def _set_memory(self, memory_mb: int) -> None:
         assert self.group is not None
-        try:
-            self.group.set_memory((memory_mb + RUNNER_SHARE_MB) << 20)
-        except OSError as exc:
-            raise SessionBroken(f"could not set the sandbox's memory limit: {exc}") from exc
+        for attempt in range(5):  # memory a compiler just freed may take a moment to uncharge (EBUSY)
+            try:
+                self.group.set_memory((memory_mb + RUNNER_SHARE_MB) << 20)
+                return
+            except OSError as exc:
+                if attempt == 4:
+                    raise SessionBroken(f"could not set the sandbox's memory limit: {exc}") from exc
+                time.sleep(0.05 * (attempt + 1))
 
     def close(self, anomaly: bool = False) -> None:
         try:

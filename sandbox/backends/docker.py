@@ -42,6 +42,7 @@ LABEL = "reward-sandbox"
 OWNER = f"{LABEL}.owner"  # host:pid of the process that created it, so stale ones can be told apart
 RUNNER_ARGV = ["python3", "-S", "/opt/sandbox/runner.py", "--preload", "--many"]  # --many: see runner.py
 USER = "10001:10001"
+LOWER_TRIES = 5  # attempts to set the run's memory limit again after a compile
 RUNNER_SHARE_MB = 64  # the runner's (and its zygote's) own memory on top of the program's
 WIPE = ("/work", "/tmp", "/dev/shm", "/dev/mqueue")
 IDLE_S = 300.0  # an idle container unused this long is removed (limits nobody asks for any more)
@@ -116,16 +117,27 @@ class DockerSession:
         if message.get("end"):
             raise SessionBroken("the runner ended the session early")
         if self._compiling and "compile" in message:
-            self._set_memory(self.warm.limits.memory_mb)
-            self._compiling = False
+            # The run's limit again. Tests follow a compile that worked: a failure to lower is ours. After a
+            # failed one nothing runs: if lowering fails (a runaway compiler's memory, e.g. reading /dev/zero,
+            # may still be charged), the container keeps the compile's limit and is discarded at close.
+            try:
+                self._set_memory(self.warm.limits.memory_mb)
+                self._compiling = False
+            except SessionBroken:
+                if (message["compile"] or {}).get("ok"):
+                    raise
         return message
 
     def _set_memory(self, memory_mb: int) -> None:
         size = _memory_bytes(memory_mb)
-        try:
-            self.backend.client.api.update_container(self.warm.id, mem_limit=size, memswap_limit=size)
-        except Exception as exc:  # the engine's errors, and the socket's
-            raise SessionBroken(f"could not set the container's memory limit: {exc}") from exc
+        for attempt in range(LOWER_TRIES):  # memory a compiler just freed may take a moment to uncharge
+            try:
+                self.backend.client.api.update_container(self.warm.id, mem_limit=size, memswap_limit=size)
+                return
+            except Exception as exc:  # the engine's errors, and the socket's
+                if attempt == LOWER_TRIES - 1:
+                    raise SessionBroken(f"could not set the container's memory limit: {exc}") from exc
+                time.sleep(0.05 * (attempt + 1))
 
     def close(self, anomaly: bool = False) -> None:
         anomaly = anomaly or self._compiling  # never hand on a container with the compile's limit

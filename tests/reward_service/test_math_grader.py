@@ -161,18 +161,21 @@ def test_warmup_runs():
     warmup()
 
 
-TOO_LARGE = "unparseable answer (a number of more than 10000 digits)"
+TOO_LARGE = "unparseable answer (too large to evaluate)"
 
 
 def test_huge_numbers_are_compared_without_computing_them():
     # These once ran into the grader's time limit (a null reward); now an answer that builds a number of
-    # more than 10,000 digits is a 0 before any evaluation (power towers hung sympy's evalf for hours), and
-    # a huge reference is compared by evaluating both sides numerically, which tells them apart at once.
+    # more than 1,000 digits or a polynomial of a higher degree is a 0 before any evaluation (power towers hung
+    # sympy's evalf for hours, products of huge powers its expansion), and a huge reference is compared by
+    # evaluating both sides numerically, which tells them apart at once.
     for answer, reference in [("(10^{10})!", "1"), ("(10^{8})! - (10^{8}-1)!", "5"), ("(99999999)!", "1"),
                               ("2^{2^{2^{2^{2^{2}}}}}", "3"), ("\\binom{10^{9}}{5\\cdot 10^{8}}", "2"),
                               ("(10^{10})!", "(10^{10})! + 1"), ("(x+1)^{100000}", "(x+1)^{100001}"),
                               ("(x+y)^{5000}", "(y+x)^{5001}"), ("9^{9^{9^{9}}}", "1"),
-                              ("9^{9^{9^{9^{9^{9}}}}}", "1"), ("(10^{100})!", "1"), ("x^{9^{9^{9}}}", "x")]:
+                              ("9^{9^{9^{9^{9^{9}}}}}", "1"), ("(10^{100})!", "1"), ("x^{9^{9^{9}}}", "x"),
+                              ("10^{10^{10^{10}}}", "1"), ("\\sin(10^{10^{6}})", "0"), ("\\cos(10^{10^{6}})", "1"),
+                              ("(x+1)^{3000}(x-1)^{3000}", "(x^2-1)^{2}")]:
         verdict = grade_math(f"\\boxed{{{answer}}}", reference)
         assert verdict.score == 0.0 and verdict.reason in ("not equivalent", TOO_LARGE), (answer, verdict)
 
@@ -186,7 +189,7 @@ def test_big_but_real_numbers_are_still_graded():
 
 def test_pathological_inputs_are_well_formed():
     # They are run (and killed) by the service-level timeout tests; here only their shape is checked.
-    assert len(PATHOLOGICAL) >= 4
+    assert len(PATHOLOGICAL) >= 2  # the answers that once hung are a quick 0 now (above); references can still
     assert all(set(p) == {"region", "reference", "note"} for p in PATHOLOGICAL)
 
 
