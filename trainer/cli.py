@@ -11,8 +11,11 @@ import logging
 import sys
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 from trainer.config import RunConfig, load_config
+
+MIXED_DEMO = Path(__file__).parent / "shipped_data" / "mixed_demo.jsonl"
 
 
 def _config(args: argparse.Namespace, trl_config: str | None = None) -> RunConfig:
@@ -59,6 +62,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tiny_rm(args: argparse.Namespace) -> int:
+    from trainer.data import read_jsonl
+    from trainer.tiny import save_tiny_reward_model
+    source = args.data or str(MIXED_DEMO)
+    texts = [str(row.get("prompt", "")) for row in read_jsonl(source)]
+    print(f"wrote a tiny reward model to {save_tiny_reward_model(args.out, texts)}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="r1-trainer", description="GRPO with rewards from the reward service, and "
                                 "the R1 stages around it: sft, sample (rejection sampling), plot, generate.")
@@ -82,6 +94,10 @@ def parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     gen.add_argument("--out", required=True, help="JSONL file to write")
     gen.set_defaults(func=cmd_generate)
+    rm = sub.add_parser("tiny-rm", help="write a tiny random reward model for CPU demos of R1's general-data stage")
+    rm.add_argument("--out", required=True, help="directory to write (serve it: reward-service serve --models OUT)")
+    rm.add_argument("--data", help="JSONL whose prompts the vocabulary must cover (default: the mixed demo data)")
+    rm.set_defaults(func=cmd_tiny_rm)
     return p
 
 

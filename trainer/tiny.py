@@ -65,3 +65,23 @@ def save_tiny(out_dir: str | Path, texts: Iterable[str], *, seed: int = 0, **mod
     tokenizer.save_pretrained(out)
     model.save_pretrained(out)
     return out
+
+
+def save_tiny_reward_model(out_dir: str | Path, texts: Iterable[str], *, hidden_size: int = 32, seed: int = 0) -> Path:
+    """A random-init ``Qwen2ForSequenceClassification`` (one label) and its tokenizer, saved for the reward
+    service to serve (``reward-service serve --models OUT``): R1's general-data stage on CPU, no downloads."""
+    import torch
+    from transformers import Qwen2Config, Qwen2ForSequenceClassification
+
+    tokenizer = build_tokenizer(texts)
+    config = Qwen2Config(
+        vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=2 * hidden_size, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
+        pad_token_id=tokenizer.pad_token_id)
+    config.num_labels = 1  # one score (a keyword of PretrainedConfig, not in Qwen2Config's signature)
+    torch.manual_seed(seed)
+    out = Path(out_dir)
+    Qwen2ForSequenceClassification(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+

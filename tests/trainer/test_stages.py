@@ -131,3 +131,31 @@ def test_cli_fails_at_once_on_a_training_typo_or_a_recipe_the_service_refuses(mo
     done = subprocess.run([*run, "--set", "training={}"], capture_output=True, text=True, timeout=120)
     last = done.stderr.strip().splitlines()[-1]
     assert done.returncode != 0 and "refused a test item" in last and "422" in last and "check service.recipe" in last
+
+
+@pytest.mark.slow
+def test_r1_general_data_stage_mixes_rule_and_reward_model_rewards(tmp_path):
+    """trainer/configs/tiny-mixed.yaml as shipped, against a service that serves a tiny reward model: math
+    rows get accuracy + format, general rows the reward model, in one run."""
+    from tests.conftest import Service
+    rm = tmp_path / "tiny-rm"
+    done = subprocess.run([sys.executable, "-m", "trainer", "tiny-rm", "--out", str(rm)], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    svc = Service({"REWARD_WORKERS": "1", "REWARD_SANDBOX_BACKEND": "none", "REWARD_REWARD_MODELS": str(rm)})
+    try:
+        svc.wait_ready()
+        run = subprocess.run(
+            [sys.executable, "-m", "trainer", "grpo", "--config", "trainer/configs/tiny-mixed.yaml",
+             "--set", f"service.url={svc.url}", "--set", f"output_dir={tmp_path / 'run'}",
+             "--set", "training.max_steps=4",
+             "--set", f"service.recipe.components.reward_model.options.model={rm}"],
+            capture_output=True, text=True, timeout=600)
+    finally:
+        svc.stop()
+    assert run.returncode == 0, run.stderr[-3000:]
+    rows = read_metrics(tmp_path / "run")
+    assert len(rows) == 4 and "done: 4 scoring requests, 64 completions scored, 0 left None" in run.stdout
+    scored_by_model = [r["service/reward_model"] for r in rows if "service/reward_model" in r]
+    assert scored_by_model and all(0.0 < v < 1.0 for v in scored_by_model)  # sigmoid of the general rows' scores
+    assert any("service/accuracy" in r for r in rows) and all("service/format" in r for r in rows)
