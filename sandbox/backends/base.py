@@ -8,6 +8,7 @@ import select
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -45,6 +46,44 @@ class Backend(Protocol):
 
     def session(self, limits: Limits) -> Session: ...
     def close(self) -> None: ...
+
+
+class CompileMemory:
+    """A live sandbox's memory limit: the run's, raised to the compile's for the compile (g++ on template-heavy
+    code needs far more than the programs it builds) and lowered when the compile answers. ``apply`` sets a
+    limit in MiB; it is retried, since memory a compiler just freed may take a moment to uncharge. Tests
+    follow a compile that worked, so a failure to lower then is ours (SessionBroken); after a failed compile
+    nothing runs, and ``raised`` stays True: the owner discards the sandbox rather than hand it on."""
+
+    TRIES = 5
+
+    def __init__(self, apply: Callable[[int], None] | None, limits: Limits) -> None:
+        self.apply, self.limits, self.raised = apply, limits, False
+
+    def before(self, message: dict[str, Any]) -> None:
+        if self.apply and message.get("compile") and self.limits.compile_memory_mb > self.limits.memory_mb:
+            self._set(self.limits.compile_memory_mb)
+            self.raised = True
+
+    def after(self, message: dict[str, Any]) -> None:
+        if self.raised and "compile" in message:
+            try:
+                self._set(self.limits.memory_mb)
+                self.raised = False
+            except SessionBroken:
+                if (message["compile"] or {}).get("ok"):
+                    raise
+
+    def _set(self, memory_mb: int) -> None:
+        assert self.apply is not None
+        for attempt in range(self.TRIES):
+            try:
+                self.apply(memory_mb)
+                return
+            except Exception as exc:  # the cgroup's OSError, the Docker engine's and its socket's errors
+                if attempt == self.TRIES - 1:
+                    raise SessionBroken(f"could not set the sandbox's memory limit: {exc}") from exc
+                time.sleep(0.05 * (attempt + 1))
 
 
 END_TIMEOUT_S = 5.0  # how long the runner may take to clean up after a session

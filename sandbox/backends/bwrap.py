@@ -28,12 +28,11 @@ import queue
 import shutil
 import subprocess
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 from sandbox.backends import cgroups, seccomp
-from sandbox.backends.base import RUNNER, PipeSession, SandboxUnavailable, SessionBroken
+from sandbox.backends.base import RUNNER, CompileMemory, PipeSession, SandboxUnavailable, SessionBroken
 from sandbox.limits import Limits
 
 _UID_BASE = 200_000
@@ -55,38 +54,21 @@ class BwrapSession:
                  remove: Callable[[cgroups.Group], None], limits: Limits) -> None:
         self.pipe, self.group, self._remove, self.limits = pipe, group, remove, limits
         self.proc = pipe.proc
-        self._compiling = False
+        # A session here is never reused: a failed compile's raised limit can simply stay.
+        self.memory = CompileMemory(
+            (lambda mb: group.set_memory((mb + RUNNER_SHARE_MB) << 20)) if group is not None else None, limits)
 
     def alive(self) -> bool:
         return self.pipe.alive()
 
     def send(self, message: dict[str, Any]) -> None:
-        if self.group is not None and message.get("compile") and self.limits.compile_memory_mb > self.limits.memory_mb:
-            self._set_memory(self.limits.compile_memory_mb)
-            self._compiling = True
+        self.memory.before(message)
         self.pipe.send(message)
 
     def recv(self, timeout: float) -> dict[str, Any]:
         message = self.pipe.recv(timeout)
-        if self._compiling and "compile" in message:
-            try:  # as under Docker; a session here is never reused, so a failed compile's limit can stay
-                self._set_memory(self.limits.memory_mb)
-                self._compiling = False
-            except SessionBroken:
-                if (message["compile"] or {}).get("ok"):
-                    raise
+        self.memory.after(message)
         return message
-
-    def _set_memory(self, memory_mb: int) -> None:
-        assert self.group is not None
-        for attempt in range(5):  # memory a compiler just freed may take a moment to uncharge (EBUSY)
-            try:
-                self.group.set_memory((memory_mb + RUNNER_SHARE_MB) << 20)
-                return
-            except OSError as exc:
-                if attempt == 4:
-                    raise SessionBroken(f"could not set the sandbox's memory limit: {exc}") from exc
-                time.sleep(0.05 * (attempt + 1))
 
     def close(self, anomaly: bool = False) -> None:
         try:

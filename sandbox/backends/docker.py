@@ -32,7 +32,7 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from sandbox.backends.base import END_TIMEOUT_S, LineReader, SandboxUnavailable, SessionBroken
+from sandbox.backends.base import END_TIMEOUT_S, CompileMemory, LineReader, SandboxUnavailable, SessionBroken
 from sandbox.image import ensure_image
 from sandbox.limits import Limits
 
@@ -42,7 +42,6 @@ LABEL = "reward-sandbox"
 OWNER = f"{LABEL}.owner"  # host:pid of the process that created it, so stale ones can be told apart
 RUNNER_ARGV = ["python3", "-S", "/opt/sandbox/runner.py", "--preload", "--many"]  # --many: see runner.py
 USER = "10001:10001"
-LOWER_TRIES = 5  # attempts to set the run's memory limit again after a compile
 RUNNER_SHARE_MB = 64  # the runner's (and its zygote's) own memory on top of the program's
 WIPE = ("/work", "/tmp", "/dev/shm", "/dev/mqueue")
 IDLE_S = 300.0  # an idle container unused this long is removed (limits nobody asks for any more)
@@ -101,12 +100,10 @@ def _memory_bytes(memory_mb: int) -> int:
 class DockerSession:
     def __init__(self, backend: DockerBackend, warm: _Warm, limits: Limits) -> None:
         self.backend, self.warm, self.limits = backend, warm, limits
-        self._compiling = False  # the container has the compile's memory limit until the compile answers
+        self.memory = CompileMemory(self._set_memory, limits)
 
     def send(self, message: dict[str, Any]) -> None:
-        if message.get("compile") and self.limits.compile_memory_mb > self.warm.limits.memory_mb:
-            self._set_memory(self.limits.compile_memory_mb)
-            self._compiling = True
+        self.memory.before(message)
         try:
             self.warm.sock.sendall((json.dumps(message) + "\n").encode())
         except OSError as exc:
@@ -116,31 +113,15 @@ class DockerSession:
         message = self.warm.reader.line(timeout)
         if message.get("end"):
             raise SessionBroken("the runner ended the session early")
-        if self._compiling and "compile" in message:
-            # The run's limit again. Tests follow a compile that worked: a failure to lower is ours. After a
-            # failed one nothing runs: if lowering fails (a runaway compiler's memory, e.g. reading /dev/zero,
-            # may still be charged), the container keeps the compile's limit and is discarded at close.
-            try:
-                self._set_memory(self.warm.limits.memory_mb)
-                self._compiling = False
-            except SessionBroken:
-                if (message["compile"] or {}).get("ok"):
-                    raise
+        self.memory.after(message)
         return message
 
     def _set_memory(self, memory_mb: int) -> None:
         size = _memory_bytes(memory_mb)
-        for attempt in range(LOWER_TRIES):  # memory a compiler just freed may take a moment to uncharge
-            try:
-                self.backend.client.api.update_container(self.warm.id, mem_limit=size, memswap_limit=size)
-                return
-            except Exception as exc:  # the engine's errors, and the socket's
-                if attempt == LOWER_TRIES - 1:
-                    raise SessionBroken(f"could not set the container's memory limit: {exc}") from exc
-                time.sleep(0.05 * (attempt + 1))
+        self.backend.client.api.update_container(self.warm.id, mem_limit=size, memswap_limit=size)
 
     def close(self, anomaly: bool = False) -> None:
-        anomaly = anomaly or self._compiling  # never hand on a container with the compile's limit
+        anomaly = anomaly or self.memory.raised  # never hand on a container with the compile's limit
         if not anomaly:
             try:  # wait for the runner's sweep before the container serves anyone else
                 self.send({"stop": True})
