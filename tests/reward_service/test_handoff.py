@@ -133,20 +133,24 @@ def test_rolling_deploys_never_turn_a_long_item_into_an_error(stack):
     redis = server.client()
     jobs = []
     exits = len(workers.exits)
-    for deploy in range(3):
+    stopped: set[int] = set()
+    for step in range(6):  # three deploys of two workers, like a rolling update
+        # Each step brings its own work: a step that only waited for the previous step's job could find it done
+        # (handed back, finished by the other worker) and nothing left in flight to stop a worker under.
         wait_all_alive(redis, workers)
-        items = slow_items(6, 3.0, f"deploy{deploy}")
+        items = slow_items(6, 3.0, f"deploy{step}")
         jobs.append((items, submit(api.url, items)))
-        for index in range(len(workers.procs)):  # each worker in turn, like a rolling update
-            wait_all_alive(redis, workers)
-            wait_for(lambda: holders(redis), 20, "work in flight")
-            time.sleep(0.5)
-            workers.signal(index, signal.SIGTERM)
+        live = {p.pid for p in workers.procs} - stopped
+        holder = wait_for(lambda: next((c for c in holders(redis) if pid_of(c) in live), None), 20,
+                          "work in flight on a live worker")
+        time.sleep(0.5)
+        stopped.add(pid_of(holder))
+        os.kill(pid_of(holder), signal.SIGTERM)
     for items, job_id in jobs:
         job = wait_job(api.url, job_id, timeout=120)
         assert_all_right(items, job["results"])
         assert set(redis.hvals(k.attempts_key(job_id))) == {"1"}
-    wait_all_alive(redis, workers)
+    wait_for(lambda: len(workers.exits) >= exits + 6, 60, "every stopped worker exits")
     assert workers.exits[exits:] == [0] * 6  # every worker drained and exited cleanly
 
 
