@@ -141,7 +141,7 @@ def test_rolling_deploys_never_turn_a_long_item_into_an_error(stack):
         items = slow_items(6, 3.0, f"deploy{step}")
         jobs.append((items, submit(api.url, items)))
         live = {p.pid for p in workers.procs} - stopped
-        holder = wait_for(lambda: next((c for c in holders(redis) if pid_of(c) in live), None), 20,
+        holder = wait_for(lambda live=live: next((c for c in holders(redis) if pid_of(c) in live), None), 20,
                           "work in flight on a live worker")
         time.sleep(0.5)
         stopped.add(pid_of(holder))
