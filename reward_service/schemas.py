@@ -61,7 +61,8 @@ class ScoreItem(BaseModel):
                                                  "taken as its text); countdown, the object {'target': 24, "
                                                  "'numbers': [3, 8, 1]} or that object as a JSON string.")
     tests: dict[str, Any] | list[dict[str, Any]] | None = Field(
-        None, description="Code tests: {'inputs','outputs'[,'fn_name']} or [{'input','output'}, ...].")
+        None, description="Code tests: {'inputs','outputs'[,'fn_name']}, [{'input','output'}, ...], or "
+                          "assert-style test code: {'check' | 'assert': code, 'entry_point': name}.")
     language: str | None = Field(None, description="Programming language of a code item, e.g. 'python', 'cpp'.")
     limits: CodeLimits | None = None
     target_language: str | None = Field(None, description="ISO 639-1 code of the language the chain of thought "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from typing import Any
 
 
@@ -29,6 +30,31 @@ def same_text(got: str, want: str, tolerance: float | None = None) -> bool:
     ``tolerance`` (relative, absolute below 1) when it is set."""
     a, b = got.split(), want.split()
     return len(a) == len(b) and all(_same_token(x, y, tolerance) for x, y in zip(a, b, strict=True))
+
+
+def same_lines(got: str, want: str) -> bool:
+    """Lines equal once each loses its trailing whitespace (a CR of CRLF among it) and trailing empty lines
+    are dropped: leading spaces and blank lines between others still count."""
+    return _lines(got) == _lines(want)
+
+
+def same_tokens_ignoring_case(got: str, want: str) -> bool:
+    """Tokens equal case-insensitively (``YES``, ``yes`` and ``Yes`` answers)."""
+    a, b = got.split(), want.split()
+    return len(a) == len(b) and all(x.casefold() == y.casefold() for x, y in zip(a, b, strict=True))
+
+
+def same_unordered_lines(got: str, want: str) -> bool:
+    """The same multiset of non-empty lines, each stripped of surrounding whitespace (any order)."""
+    return Counter(line for line in map(str.strip, _lines(got)) if line) == Counter(
+        line for line in map(str.strip, _lines(want)) if line)
+
+
+def _lines(text: str) -> list[str]:
+    lines = [line.rstrip() for line in text.split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
 
 
 def same_value(got: Any, want: Any, tolerance: float | None = None) -> bool:

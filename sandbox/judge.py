@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 import signal
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from sandbox import compile_cache
+from sandbox import checkers, compile_cache
 from sandbox.backends.base import Backend, Session, SessionBroken
 from sandbox.compare import parse_result, same_text, same_value
 from sandbox.harness import function_program
 from sandbox.languages import Language
 from sandbox.limits import Limits
-from sandbox.testcases import TestCase, TestSuite
+from sandbox.testcases import BadTests, TestCase, TestSuite
 
 
 class Verdict(StrEnum):
@@ -27,6 +28,8 @@ class Verdict(StrEnum):
     compile_error = "compile_error"
     output_limit = "output_limit"
     sandbox_error = "sandbox_error"
+    partial = "partial"              # a checker program gave part of the credit (the test's ``score``)
+    checker_error = "checker_error"  # the checker program failed: the item's error, never the candidate's
     skipped = "skipped"  # not run: an earlier test failed and stop_on_failure was set
 
 
@@ -40,17 +43,20 @@ class TestReport:
     time_s: float | None = None
     memory_kb: int | None = None
     detail: str | None = None
+    score: float | None = None  # partial only: the checker's score, 0..1
 
 
 @dataclass(frozen=True)
 class Report:
     verdict: Verdict                      # accepted when every test passed, else the first failure's
-    passed: int
+                                          # (checker_error wherever the checker failed)
+    passed: int                           # tests fully accepted
     total: int
     tests: tuple[TestReport, ...] = field(default_factory=tuple)
     compile_output: str | None = None
     backend: str | None = None
     compile_cached: bool = False          # the compile's outcome came from the host's cache (compile_cache.py)
+    score: float | None = None            # with partial credit from a checker: the mean of the tests' scores
 
     @property
     def fraction(self) -> float:
@@ -81,8 +87,8 @@ def clip(text: str, limit: int) -> str:
     return CUT
 
 
-def classify(run: dict[str, Any], case: TestCase, fn_mode: bool, tolerance: float | None) -> TestReport:
-    """A test's verdict from what the runner saw; the expected output is only ever looked at here."""
+def process_failure(run: dict[str, Any]) -> TestReport | None:
+    """The verdict of a run that did not end normally (limits, signals, a non-zero exit); None if it did."""
     timing = {"time_s": run.get("time_s"), "memory_kb": run.get("max_rss_kb")}
     sig = run.get("signal")
     if run.get("timed_out") or sig == signal.SIGXCPU:
@@ -95,6 +101,20 @@ def classify(run: dict[str, Any], case: TestCase, fn_mode: bool, tolerance: floa
         how = f"killed by signal {sig}" if sig is not None else f"exit code {run.get('exit')}"
         stderr = clip((run.get("stderr") or "").rstrip(), DETAIL_BYTES)
         return TestReport(Verdict.runtime_error, detail=f"{how}: {stderr}".strip(), **timing)
+    return None
+
+
+Check = Callable[[TestCase, str], TestReport]  # a stdin/stdout test's output judged: verdict, score, detail
+
+
+def classify(run: dict[str, Any], case: TestCase, fn_mode: bool, tolerance: float | None,
+             check: Check | None = None) -> TestReport:
+    """A test's verdict from what the runner saw; the expected output is only ever looked at here (or by
+    ``check``, the suite's checker, for an output of a run that ended normally)."""
+    failed = process_failure(run)
+    if failed is not None:
+        return failed
+    timing = {"time_s": run.get("time_s"), "memory_kb": run.get("max_rss_kb")}
     if fn_mode:
         ok, value = parse_result(run.get("result"))
         if not ok:
@@ -102,6 +122,8 @@ def classify(run: dict[str, Any], case: TestCase, fn_mode: bool, tolerance: floa
         want = case.expected
         good = same_value(value, want, tolerance) or (
             case.apps_style and isinstance(want, list) and len(want) == 1 and same_value(value, want[0], tolerance))
+    elif check is not None:
+        return replace(check(case, run.get("stdout", "")), time_s=timing["time_s"], memory_kb=timing["memory_kb"])
     else:
         good = same_text(run.get("stdout", ""), case.expected, tolerance)
     return TestReport(Verdict.accepted if good else Verdict.wrong_answer, **timing)
@@ -143,9 +165,92 @@ def _compile_failure(built: dict[str, Any], limits: Limits) -> str:
     return CUT.strip()
 
 
+def _compile(session: Session, program: Any, backend: Backend,
+             limits: Limits) -> tuple[dict[str, Any], compile_cache.Compiled | None]:
+    """Start ``program`` on a fresh session: (the compile's answer, the cache entry it came from, if any)."""
+    key, cached = compile_cache.find(backend, program, limits)
+    if cached is not None and not cached.ok:  # a compile error: the same message, no second compile
+        return {"ok": False, "stderr": cached.stderr}, cached
+    session.send(_job(program, limits, backend, key is not None, cached))
+    answer = session.recv(min(limits.compile_time_s, limits.item_time_s) + RECV_SLACK_S)
+    if "error" in answer:
+        raise SessionBroken(answer["error"])
+    if cached is None:
+        compile_cache.keep(backend, key, answer["compile"])
+    return answer["compile"], cached
+
+
+class _Compare:
+    """A built-in checker (or the default comparison): the output compared here, on the host."""
+
+    def __init__(self, same: Callable[[str, str], bool]) -> None:
+        self.same = same
+
+    def __call__(self, case: TestCase, output: str) -> TestReport:
+        return TestReport(Verdict.accepted if self.same(output, case.expected) else Verdict.wrong_answer)
+
+    def close(self) -> None:
+        pass
+
+
+class _ProgramCheck:
+    """A checker program in a session of its own (see :mod:`sandbox.checkers`), compiled before the candidate
+    runs: one run per output to check. A session that breaks is a sandbox error, as the candidate's is."""
+
+    _VERDICTS = {checkers.ACCEPTED: Verdict.accepted, checkers.WRONG: Verdict.wrong_answer,
+                 checkers.PARTIAL: Verdict.partial, checkers.FAILED: Verdict.checker_error}
+
+    def __init__(self, checker: checkers.Checker, backend: Backend, limits: Limits) -> None:
+        self.limits, self.in_sync = limits, False
+        self.session = backend.session(limits)
+        try:
+            built, _ = _compile(self.session, checkers.program(checker), backend, limits)
+        except BaseException:
+            self.close()
+            raise
+        self.in_sync = True
+        if not built["ok"]:
+            self.close()
+            if built.get("timed_out"):  # the machine's load as much as the checker: not the data's fault
+                raise SessionBroken(f"the checker's {_compile_failure(built, limits)}")
+            raise BadTests(f"the checker does not compile: {_compile_failure(built, limits)}")
+
+    def __call__(self, case: TestCase, output: str) -> TestReport:
+        seen = self._check(case, output)
+        if seen.status == checkers.FAILED and self._check(case, case.expected).status == checkers.ACCEPTED:
+            # It fails on this output but accepts the answer: the output broke it. A 0, not a null reward a
+            # policy could learn to earn by crashing a fragile checker.
+            return TestReport(Verdict.wrong_answer, detail=clip(f"the checker failed on this output (it accepts "
+                                                                f"the answer): {seen.message}", DETAIL_BYTES))
+        return TestReport(self._VERDICTS[seen.status], score=seen.score,
+                          detail=clip(seen.message, DETAIL_BYTES) or None)
+
+    def _check(self, case: TestCase, output: str) -> checkers.Outcome:
+        wall, self.in_sync = self.limits.time_s, False
+        self.session.send({"stdin": checkers.stdin(case.stdin, output, case.expected), "wall_s": wall})
+        run = self.session.recv(wall + RECV_SLACK_S)
+        if "error" in run:
+            raise SessionBroken(run["error"])
+        self.in_sync = True
+        return checkers.outcome(run, wall)
+
+    def close(self) -> None:
+        self.session.close(anomaly=not self.in_sync)
+
+
+def _checker(suite: TestSuite, backend: Backend, limits: Limits,
+             tolerance: float | None) -> _Compare | _ProgramCheck:
+    """The suite's checker, ready: a checker program's session compiled (raises :class:`BadTests` when it does
+    not compile, :class:`SessionBroken` when its sandbox fails)."""
+    if suite.checker is not None and suite.checker.is_program:
+        return _ProgramCheck(suite.checker, backend, limits)
+    return _Compare(checkers.builtin(suite.checker, tolerance))
+
+
 def _run_tests(session: Session, suite: TestSuite, limits: Limits, deadline: float, stop_on_failure: bool,
-               tolerance: float | None) -> tuple[list[TestReport], bool]:
-    """Each test in turn on an open session; (reports, anomaly)."""
+               tolerance: float | None, check: Check | None = None) -> tuple[list[TestReport], bool]:
+    """Each test in turn on an open session; (reports, anomaly). The time a checker takes is not the
+    candidate's: the deadline moves by it. A checker that fails stops the tests (the item is an error)."""
     reports: list[TestReport] = []
     for case in suite.cases:
         wall = min(limits.time_s, deadline - time.monotonic())
@@ -162,8 +267,11 @@ def _run_tests(session: Session, suite: TestSuite, limits: Limits, deadline: flo
                 return reports, True
             if "error" in run:
                 raise SessionBroken(run["error"])
-            reports.append(classify(run, case, suite.fn_name is not None, tolerance))
-        if stop_on_failure and reports[-1].verdict is not Verdict.accepted:
+            judged = time.monotonic()
+            reports.append(classify(run, case, suite.fn_name is not None, tolerance, check))
+            deadline += time.monotonic() - judged
+        if reports[-1].verdict is Verdict.checker_error or (
+                stop_on_failure and reports[-1].verdict is not Verdict.accepted):
             break
     return reports, False
 
@@ -172,40 +280,48 @@ def judge(code: str, language: Language, suite: TestSuite, backend: Backend, lim
           stop_on_failure: bool = True, float_tolerance: float | None = None) -> Report:
     """Run ``code`` against ``suite``. Raises :class:`Unsupported` and, when the backend cannot start a
     sandbox at all, :class:`SandboxUnavailable`; a sandbox that fails mid-way gives ``sandbox_error``."""
+    if suite.asserts is not None:
+        from sandbox.asserts import judge_asserts
+        return judge_asserts(code, language, suite.asserts, backend, limits)
     program = language.program(code) if suite.fn_name is None else function_program(language, code, suite)
     if program is None:
         raise Unsupported(f"{language.name} does not support function-call tests; use stdin/stdout tests")
     total = len(suite.cases)
+    try:
+        check = _checker(suite, backend, limits, float_tolerance)  # before the candidate: its time is not theirs
+    except SessionBroken as exc:
+        return Report(Verdict.sandbox_error, 0, total, compile_output=clip(f"checker: {exc}", OUTPUT_BYTES),
+                      backend=backend.name)
     deadline = time.monotonic() + limits.item_time_s
     try:
         session = backend.session(limits)
     except SessionBroken as exc:
+        check.close()
         return Report(Verdict.sandbox_error, 0, total, compile_output=clip(str(exc), OUTPUT_BYTES),
                       backend=backend.name)
+    except BaseException:
+        check.close()
+        raise
     anomaly = True
     try:
-        key, cached = compile_cache.find(backend, program, limits)
-        if cached is not None and not cached.ok:  # a compile error: the same message, no second compile
-            built = {"ok": False, "stderr": cached.stderr}
-        else:
-            session.send(_job(program, limits, backend, key is not None, cached))
-            answer = session.recv(min(limits.compile_time_s, limits.item_time_s) + RECV_SLACK_S)
-            if "error" in answer:
-                raise SessionBroken(answer["error"])
-            built = answer["compile"]
-            if cached is None:
-                compile_cache.keep(backend, key, built)
+        built, cached = _compile(session, program, backend, limits)
         if not built["ok"]:
             anomaly = False
             return Report(Verdict.compile_error, 0, total, tuple(TestReport(Verdict.compile_error) for _ in suite.cases),
                           _compile_failure(built, limits), backend.name, cached is not None)
-        reports, anomaly = _run_tests(session, suite, limits, deadline, stop_on_failure, float_tolerance)
+        reports, anomaly = _run_tests(session, suite, limits, deadline, stop_on_failure, float_tolerance, check)
     except SessionBroken as exc:
         return Report(Verdict.sandbox_error, 0, total, compile_output=clip(str(exc), OUTPUT_BYTES),
                       backend=backend.name)
     finally:
         session.close(anomaly=anomaly)
+        check.close()
     reports += [TestReport(Verdict.skipped)] * (total - len(reports))
     passed = sum(r.verdict is Verdict.accepted for r in reports)
     first_failure = next((r.verdict for r in reports if r.verdict is not Verdict.accepted), Verdict.accepted)
-    return Report(first_failure, passed, total, tuple(reports), None, backend.name, cached is not None)
+    if any(r.verdict is Verdict.checker_error for r in reports):
+        first_failure = Verdict.checker_error
+    score = None
+    if any(r.score is not None for r in reports):
+        score = sum(1.0 if r.verdict is Verdict.accepted else r.score or 0.0 for r in reports) / total
+    return Report(first_failure, passed, total, tuple(reports), None, backend.name, cached is not None, score)

@@ -5,6 +5,13 @@ Accepted, unchanged:
   the function-call form. An input is then either newline-separated JSON arguments (LiveCodeBench) or a list
   of arguments (APPS/TACO); an output a JSON text or a value.
 * a list of ``{"input": ..., "output": ...}`` (stdin/stdout; ``"fn_name"`` on the cases makes them calls).
+* assert-style test code (HumanEval, MBPP, verl's ``assert_case``): ``{"check": "def check(candidate): ...",
+  "entry_point": "f"}`` as HumanEval writes it, or ``{"assert": "assert f(1) == 2\n...", "entry_point": "f"}``.
+  The code never runs beside the candidate: see :mod:`sandbox.asserts`.
+
+Stdin/stdout tests in the object form may name a checker for outputs that can be right in more than one way,
+``{"inputs": [...], "outputs": [...], "checker": "float:1e-6" | {"language": "cpp", "code": ...}}``: see
+:mod:`sandbox.checkers`. (Only that form: a checker is one per suite, and the list form has no place for it.)
 
 Calls may carry a signature, ``"params": [["nums", "int[]"], ["target", "int"]], "returns": "int[]"``, which
 typed languages need (see :mod:`sandbox.signature`); with one, every value is checked against its type here.
@@ -12,10 +19,12 @@ typed languages need (see :mod:`sandbox.signature`); with one, every value is ch
 
 from __future__ import annotations
 
+import ast
 import json
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.checkers import BadChecker, Checker, parse_checker
 from sandbox.signature import Signature, SignatureError, canonical, parse_signature, problem
 
 SIGNATURE_FIELDS = ("params", "returns")
@@ -33,10 +42,21 @@ class TestCase:
 
 
 @dataclass(frozen=True)
+class AssertTests:
+    """Test code from a data set, run in a trusted process that reaches the candidate only through a proxy."""
+
+    code: str
+    entry_point: str
+    call_check: bool  # HumanEval's form: the code defines ``check(candidate)``, called with the candidate
+
+
+@dataclass(frozen=True)
 class TestSuite:
     cases: tuple[TestCase, ...]
     fn_name: str | None = None
     signature: Signature | None = None  # calls only; None when the tests give none
+    asserts: AssertTests | None = None  # assert-style test code instead of cases
+    checker: Checker | None = None  # stdin/stdout only; None: tokens (with the item's float tolerance)
 
 
 def _call_input(raw: Any) -> tuple[str, bool]:
@@ -127,6 +147,27 @@ def _typed_case(case: TestCase, sig: Signature, i: int) -> TestCase:
     return TestCase(stdin, canonical(want, sig.returns))
 
 
+def _assert_suite(tests: dict[str, Any]) -> TestSuite:
+    if "assert" in tests and "check" in tests:
+        raise BadTests("give the test code as 'assert' or as 'check', not both")
+    key = "check" if "check" in tests else "assert"
+    code, entry_point = tests[key], tests.get("entry_point")
+    if not isinstance(code, str) or not code.strip():
+        raise BadTests(f"{key!r} must be Python test code")
+    if not (isinstance(entry_point, str) and entry_point.isidentifier()):
+        raise BadTests(f"assert-style tests need 'entry_point', the name of the function under test; got {entry_point!r}")
+    try:
+        tree = ast.parse(code, "<tests>")
+    except SyntaxError as exc:
+        raise BadTests(f"the test code does not parse: {exc.msg} (line {exc.lineno})") from exc
+    defines_check = any(isinstance(node, ast.FunctionDef) and node.name == "check" for node in tree.body)
+    if key == "check" and not defines_check:
+        raise BadTests("'check' test code must define check(candidate)")
+    if key == "assert" and not defines_check and not any(isinstance(node, ast.Assert) for node in ast.walk(tree)):
+        raise BadTests("'assert' test code has no assert statement")
+    return TestSuite((), asserts=AssertTests(code, entry_point, call_check=key == "check"))
+
+
 def parse_tests(tests: Any) -> TestSuite:
     """A :class:`TestSuite` from any accepted format; raises :class:`BadTests` with the reason."""
     if isinstance(tests, str):
@@ -134,6 +175,8 @@ def parse_tests(tests: Any) -> TestSuite:
             tests = json.loads(tests)
         except ValueError as exc:
             raise BadTests("tests are a string but not JSON") from exc
+    if isinstance(tests, dict) and ("assert" in tests or "check" in tests):
+        return _assert_suite(tests)
     pairs, fields = _pairs(tests)
     fn_name = fields["fn_name"]
     if not pairs:
@@ -150,4 +193,17 @@ def parse_tests(tests: Any) -> TestSuite:
     signature = _signature(fields) if fn_name else None
     if signature:
         cases = [_typed_case(case, signature, i) for i, case in enumerate(cases)]
-    return TestSuite(tuple(cases), fn_name, signature)
+    return TestSuite(tuple(cases), fn_name, signature, checker=_checker(tests, fn_name))
+
+
+def _checker(tests: Any, fn_name: str | None) -> Checker | None:
+    if isinstance(tests, list) and any("checker" in case for case in tests):
+        raise BadTests("a checker goes with the {'inputs', 'outputs', 'checker'} form, once for all tests")
+    if not isinstance(tests, dict) or "checker" not in tests:
+        return None
+    if fn_name:
+        raise BadTests("a checker judges stdin/stdout output; function-call results are compared as JSON values")
+    try:
+        return parse_checker(tests["checker"])
+    except BadChecker as exc:
+        raise BadTests(str(exc)) from exc

@@ -2,8 +2,9 @@
 
 A thin bridge: the sandbox package compiles, runs and compares; this module picks the code out of the
 completion, maps the item's fields onto the sandbox and its report onto a verdict. Binary by default (all
-tests pass = 1.0, the R1 rule), the passed fraction with ``partial``. Without ``partial`` it stops at the
-first failure unless the item says otherwise.
+tests pass = 1.0, the R1 rule), the passed fraction with ``partial`` (where a checker program gives part of a
+test's credit, the mean of the tests' scores). Without ``partial`` it stops at the first failure unless the
+item says otherwise. A checker program that fails is the item's ``error``, never the candidate's 0.
 
 Which block: the last one tagged with the item's language or an alias (```py, ```c++, ...); when there is
 none, the last untagged block (models often omit the tag); a block tagged with another language never
@@ -41,13 +42,15 @@ def extract_code(region: str, language: str) -> str | None:
 
 
 def _details(report: Any) -> dict[str, Any]:
-    tests = [{"verdict": t.verdict.value, "time_s": t.time_s, "memory_kb": t.memory_kb}
-             for t in report.tests[:MAX_TEST_DETAILS]]
+    tests = [{"verdict": t.verdict.value, "time_s": t.time_s, "memory_kb": t.memory_kb,
+              **({"score": t.score} if t.score is not None else {})} for t in report.tests[:MAX_TEST_DETAILS]]
     detailed = [(row, t.detail) for row, t in zip(tests, report.tests, strict=False) if t.detail]
     for row, detail in detailed[:MAX_DETAILED_TESTS]:
         row["detail"] = detail
     out: dict[str, Any] = {"verdict": report.verdict.value, "passed": report.passed, "total": report.total,
                            "tests": tests, "backend": report.backend}
+    if report.score is not None:
+        out["partial_score"] = report.score  # a checker gave part of some test's credit: the tests' mean
     if report.compile_output:
         out["compile_output"] = report.compile_output
     if report.compile_cached:
@@ -104,6 +107,12 @@ def grade_code(region: str, tests: Any, language: str | None, limits: CodeLimits
     details = _details(report)
     if report.verdict is Judged.sandbox_error:
         return Verdict.error(f"sandbox error: {report.compile_output}", **details)
-    score = report.fraction if partial else float(report.verdict is Judged.accepted)
+    if report.verdict is Judged.checker_error:
+        failed = next(t for t in report.tests if t.verdict is Judged.checker_error)
+        return Verdict.error(f"the checker failed: {failed.detail or 'no message'}", **details)
+    if not partial:
+        score = float(report.verdict is Judged.accepted)
+    else:
+        score = report.score if report.score is not None else report.fraction
     reason = None if report.verdict is Judged.accepted else f"{report.verdict.value} ({report.passed}/{report.total})"
     return Verdict.ok(score, reason=reason, **details)

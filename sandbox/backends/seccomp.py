@@ -53,6 +53,11 @@ DENIED: dict[str, tuple[int | None, int | None]] = {
     "move_pages": (279, 239), "migrate_pages": (256, 238), "mbind": (237, 235), "set_mempolicy": (238, 237),
     "vmsplice": (278, 75),
 }
+# Not denied in sandboxes (programs may use them there, inside their own network namespace), but denied to
+# processes that have no namespace of their own, such as the test process of assert-style tests.
+OPTIONAL: dict[str, tuple[int | None, int | None]] = {
+    "socket": (41, 198), "socketpair": (53, 199), "execve": (59, 221), "execveat": (322, 281),
+}
 PERSONALITY = (135, 92)
 PERSONALITY_ALLOWED = (0x0, 0xFFFFFFFF)  # PER_LINUX, and the query that changes nothing
 
@@ -65,8 +70,9 @@ def _insn(code: int, jt: int, jf: int, k: int) -> bytes:
     return struct.pack("=HBBI", code, jt, jf, k)
 
 
-def program(machine: str | None = None) -> bytes:
-    """The compiled filter for ``machine`` (default: this one) as ``struct sock_filter`` records."""
+def program(machine: str | None = None, extra: tuple[str, ...] = ()) -> bytes:
+    """The compiled filter for ``machine`` (default: this one) as ``struct sock_filter`` records; ``extra``
+    names calls of :data:`OPTIONAL` to deny as well."""
     machine = machine or platform.machine()
     if machine not in AUDIT_ARCH or sys.byteorder != "little":
         raise Unsupported(f"no seccomp filter for {machine} ({sys.byteorder}-endian); x86_64 and aarch64 have one")
@@ -78,7 +84,7 @@ def program(machine: str | None = None) -> bytes:
            _insn(_LD_ABS_W, 0, 0, _NR)]
     if machine == "x86_64":
         out += [_insn(_JGE_K, 0, 1, X32_SYSCALL_BIT), _insn(_RET_K, 0, 0, RET_KILL_PROCESS)]
-    for numbers in DENIED.values():
+    for numbers in [*DENIED.values(), *(OPTIONAL[name] for name in extra)]:
         nr = numbers[col]
         if nr is not None:
             out += [_insn(_JEQ_K, 0, 1, nr), deny]
