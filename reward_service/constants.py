@@ -13,6 +13,11 @@
     reward:rate:{owner}:{minute}   counter: requests of one API key in one minute
     reward:stats                   hash: counters the workers add to (items by task/status, cache hits, ...)
     reward:workers                 sorted set: worker name -> time of its last heartbeat
+    reward:sandboxes               hash: worker name -> its report (sandbox readiness, reward models served)
+    reward:pools                   set: every model pool that has streams
+    reward:chunks:{pool}           a model pool's streams: chunks whose recipe names a reward model go to a
+    reward:handback:{pool}         pool whose workers serve every model it names (``worker --models``;
+                                   pool = the models, sorted, comma-joined); those workers read them first
 
 All job keys expire with the job (``job_ttl_s``), the cache with ``cache_ttl_s``.
 """
@@ -26,7 +31,27 @@ STREAMS = (HANDBACK, STREAM)  # in the order workers read them
 GROUP = "graders"
 STATS = PREFIX + "stats"
 WORKERS = PREFIX + "workers"
-SANDBOXES = PREFIX + "sandboxes"  # worker name -> its sandbox's readiness (JSON), for /readyz
+SANDBOXES = PREFIX + "sandboxes"  # worker name -> its report (JSON): sandbox readiness, models served
+POOLS = PREFIX + "pools"
+
+
+def pool_of(models: list[str] | set[str]) -> str | None:
+    """The pool a worker serving ``models`` belongs to; None for a worker without reward models."""
+    return ",".join(sorted(set(models))) or None
+
+
+def pool_models(pool: str) -> set[str]:
+    return set(pool.split(","))
+
+
+def pool_streams(pool: str | None) -> tuple[str, str]:
+    """A pool's (hand-back, chunks) streams, in the order workers read them; the general ones for None."""
+    return (f"{HANDBACK}:{pool}", f"{STREAM}:{pool}") if pool else STREAMS
+
+
+def handback_of(stream: str) -> str:
+    """Where work read from ``stream`` goes back to: the hand-back stream of the same pool."""
+    return stream if stream.startswith(HANDBACK) else HANDBACK + stream[len(STREAM):]
 
 
 def job_key(job_id: str) -> str:

@@ -182,6 +182,11 @@ def wanted(recipe: Any) -> bool:
     return any(c.kind == "reward_model" for c in recipe.components)
 
 
+def models_in(recipe: Any) -> set[str]:
+    """The reward models ``recipe`` names."""
+    return {c.options.model for c in recipe.components if c.kind == "reward_model"}
+
+
 def check(recipe: Any) -> None:
     """Raises :class:`~reward_service.errors.UnknownRecipe` (a 422) when ``recipe`` names a reward model this
     process does not serve."""

@@ -17,6 +17,11 @@ heartbeating while its graders finish what they started (for up to ``code_item_t
 shutdown_margin_s``), then hands back anything left and deletes its consumer from the group. A rolling
 deploy therefore costs no attempt and no regrade.
 
+**Model pools.** A worker started with ``--models`` (REWARD_REWARD_MODELS: a GPU box, say) loads them before
+it starts and belongs to the pool of exactly those models: it reads that pool's streams first, then the
+general ones (rule-only chunks go anywhere). The API sends a chunk whose recipe names reward models to a pool
+whose live workers serve them all (:meth:`~reward_service.queue.redis_queue.RedisQueue.stream_for`).
+
 **Dying** (SIGKILL, OOM): heartbeats stop; after ``visibility_timeout_s`` any worker with a free lane takes
 the entries over with XAUTOCLAIM and grades their unanswered items side by side (only suspects alone).
 """
@@ -39,7 +44,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from reward_service import constants as k
-from reward_service import pool
+from reward_service import pool, reward_model
 from reward_service.engine import GradingEngine, result_cache_key
 from reward_service.grading.code import sandbox_readiness
 from reward_service.queue.chunks import Chunk, connect, ensure_group, failed
@@ -65,20 +70,25 @@ class Worker:
         self.engine = engine
         self.settings = settings
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        self.entries = Entries(client, settings, self.name)
+        # A worker serving reward models reads its pool's streams first, then the general ones.
+        self.pool = k.pool_of(reward_model.served())
+        self.streams = (*k.pool_streams(self.pool), *k.STREAMS) if self.pool else k.STREAMS
+        self.entries = Entries(client, settings, self.name, self.streams)
         self.lanes = Lanes({"math": 2 * settings.workers, "code": settings.code_workers})
         self._current: dict[asyncio.Task[None], tuple[Work, list[Future[Any]]]] = {}  # lane -> its item, jobs
         self.stopping = False
-        self._cursors = dict.fromkeys(k.STREAMS, "0-0")
+        self._cursors = dict.fromkeys(self.streams, "0-0")
         self._next_reclaim = 0.0
         self._next_sweep = time.monotonic() + 60
 
     # -- life cycle ---------------------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        await self.entries.retrying(lambda: ensure_group(self.redis), what="create the consumer group")
+        await self.entries.retrying(lambda: ensure_group(self.redis, self.streams), what="create the consumer group")
+        if self.pool:
+            await self.entries.retrying(lambda: self.redis.sadd(k.POOLS, self.pool), what="register the pool")
         await self._report_sandbox()  # before the first heartbeat: /readyz never counts us without it
-        log.info("worker %s reading %s (group %s)", self.name, ", ".join(k.STREAMS), k.GROUP)
+        log.info("worker %s reading %s (group %s)", self.name, ", ".join(self.streams), k.GROUP)
         stopped_beating = asyncio.Event()
         heartbeats = asyncio.create_task(self._heartbeats(stopped_beating))
         writer = asyncio.create_task(self.entries.writer())
@@ -157,7 +167,8 @@ class Worker:
         facts = await asyncio.to_thread(sandbox_readiness, self.settings.sandbox_backend,
                                         self.settings.sandbox_bwrap_rlimits_only)
         with contextlib.suppress(*REDIS_DOWN):
-            await self.redis.hset(k.SANDBOXES, self.name, json.dumps({**facts, "at": time.time()}))
+            await self.redis.hset(k.SANDBOXES, self.name, json.dumps({**facts, "models": reward_model.served(),
+                                                                      "at": time.time()}))
 
     async def _heartbeats(self, stopped: asyncio.Event) -> None:
         period = min(self.settings.heartbeat_s / 2, self.settings.visibility_timeout_s / 3)
@@ -185,7 +196,7 @@ class Worker:
             if now >= self._next_sweep:
                 self._next_sweep = now + 60
                 await self.entries.forget_dead_consumers()
-            for stream in k.STREAMS:
+            for stream in self.streams:
                 reply = await self.redis.xautoclaim(stream, k.GROUP, self.name, count=1,
                                                     min_idle_time=int(self.settings.visibility_timeout_s * 1000),
                                                     start_id=self._cursors[stream])
@@ -194,7 +205,7 @@ class Worker:
                     for entry_id, _ in claimed:
                         log.warning("worker %s: took over chunk %s from a worker that stopped", self.name, entry_id)
                     return [(stream, entry_id, fields) for entry_id, fields in claimed]
-        reply = await self.redis.xreadgroup(k.GROUP, self.name, dict.fromkeys(k.STREAMS, ">"), count=1, block=500)
+        reply = await self.redis.xreadgroup(k.GROUP, self.name, dict.fromkeys(self.streams, ">"), count=1, block=500)
         return [(stream, entry_id, fields)
                 for stream, entries in (reply.items() if isinstance(reply, dict) else reply or [])
                 for entry_id, fields in entries]

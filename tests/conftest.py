@@ -195,3 +195,23 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
         yield server
     finally:
         server.stop()
+
+
+TINY_RM_WORDS = ("the answer is four because two and two make four a helpful kind reply rude unsafe words "
+                 "question what is two plus user assistant : <think> </think> sure here you go no I will not")
+
+
+def build_tiny_rm(out: Path) -> str:
+    """A tiny random-init Qwen2 reward model (one label) and word-level tokenizer saved at ``out`` (no hub)."""
+    import torch
+    from transformers import Qwen2Config, Qwen2ForSequenceClassification
+
+    from trainer.tiny import build_tokenizer
+    tokenizer = build_tokenizer([TINY_RM_WORDS])
+    config = Qwen2Config(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, num_labels=1, max_position_embeddings=512,
+                         pad_token_id=tokenizer.pad_token_id)
+    torch.manual_seed(0)
+    Qwen2ForSequenceClassification(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return str(out)

@@ -107,15 +107,21 @@ def connect(settings: Settings) -> Any:
                                 socket_connect_timeout=settings.redis_timeout_s, health_check_interval=30)
 
 
-async def ensure_group(client: Any) -> None:
+async def ensure_group(client: Any, streams: tuple[str, ...] = k.STREAMS) -> None:
     """Create the streams and their consumer group when missing (harmless when they exist)."""
     import redis.exceptions
-    for stream in k.STREAMS:
+    for stream in streams:
         try:
             await client.xgroup_create(stream, k.GROUP, id="0", mkstream=True)
         except redis.exceptions.ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
+
+
+async def all_streams(client: Any) -> list[str]:
+    """The general streams and every model pool's."""
+    pools = sorted(await client.smembers(k.POOLS))
+    return [*k.STREAMS, *(s for pool in pools for s in k.pool_streams(pool))]
 
 
 def result_json(result: ItemResult) -> str:

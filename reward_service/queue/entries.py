@@ -10,7 +10,8 @@ Every write a worker makes about its entries is here, so that the invariants rea
   busy worker makes a few hundred writes a second, not one per item; the write that completes an entry
   pushes a token that wakes the API waiting on the job (the last answer of a job always completes one);
 * an entry is acknowledged (XACK + XDEL) only after every item it owes is answered;
-* **hand-back**: a stopping worker puts unstarted items back as a new entry on ``reward:handback`` (XADD,
+* **hand-back**: a stopping worker puts unstarted items back as a new entry on ``reward:handback`` (a model
+  pool's chunks on its own hand-back stream; XADD,
   the charges taken back, and XACK + XDEL of the old entry when nothing of it is still running, in one
   MULTI). Redis cannot XCLAIM an entry to nobody, and leaving it pending would cost every item a visibility
   timeout and, taken over, an attempt; a fresh entry is read at once by any free worker, and handed-back
@@ -79,10 +80,11 @@ class Held:
 
 
 class Entries:
-    def __init__(self, client: Any, settings: Settings, name: str) -> None:
+    def __init__(self, client: Any, settings: Settings, name: str, streams: tuple[str, ...] = k.STREAMS) -> None:
         self.redis = client
         self.settings = settings
         self.name = name
+        self.streams = streams  # the streams this worker reads
         self.held: dict[tuple[str, str], Held] = {}
         self.handed_back = 0
         self._write_sha = hashlib.sha1(WRITE_RESULTS.encode()).hexdigest()
@@ -212,7 +214,7 @@ class Entries:
 
         async def hand() -> None:
             async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.xadd(k.HANDBACK, held.chunk.only(indices).to_fields())  # type: ignore[arg-type]
+                pipe.xadd(k.handback_of(held.stream), held.chunk.only(indices).to_fields())  # type: ignore[arg-type]
                 for index in uncharge:
                     pipe.hincrby(k.attempts_key(held.chunk.job), str(index), -1)
                 if not rest:
@@ -229,7 +231,7 @@ class Entries:
     async def hand_back_strays(self) -> None:
         """Hand back entries pending under this worker that it never saw (a read cut short by SIGTERM)."""
         with contextlib.suppress(*REDIS_DOWN):
-            for stream in k.STREAMS:
+            for stream in self.streams:
                 for entry in await self.redis.xpending_range(stream, k.GROUP, "-", "+", 1000,
                                                              consumername=self.name):
                     entry_id = entry["message_id"]
@@ -238,7 +240,7 @@ class Entries:
                     found = await self.redis.xrange(stream, entry_id, entry_id)
                     async with self.redis.pipeline(transaction=True) as pipe:
                         if found:
-                            pipe.xadd(k.HANDBACK, found[0][1])
+                            pipe.xadd(k.handback_of(stream), found[0][1])
                             self.handed_back += 1
                         pipe.xack(stream, k.GROUP, entry_id)
                         pipe.xdel(stream, entry_id)
@@ -249,11 +251,11 @@ class Entries:
         with contextlib.suppress(*REDIS_DOWN):
             await self.redis.zrem(k.WORKERS, self.name)  # again: a heartbeat in flight at SIGTERM re-added it
             await self.redis.hdel(k.SANDBOXES, self.name)
-            for stream in k.STREAMS:
+            for stream in self.streams:
                 if await self.redis.xpending_range(stream, k.GROUP, "-", "+", 1, consumername=self.name):
                     log.warning("worker %s: entries still pending under it; its consumer stays", self.name)
                     return
-            for stream in k.STREAMS:
+            for stream in self.streams:
                 await self.redis.xgroup_delconsumer(stream, k.GROUP, self.name)
 
     # -- while running ------------------------------------------------------------------------------------
@@ -279,7 +281,7 @@ class Entries:
         if old:
             await self.redis.hdel(k.SANDBOXES, *old)
         idle_ms = max(60.0, 10 * self.settings.visibility_timeout_s) * 1000
-        for stream in k.STREAMS:
+        for stream in self.streams:
             for consumer in await self.redis.xinfo_consumers(stream, k.GROUP):
                 if consumer["pending"] == 0 and consumer["idle"] > idle_ms and consumer["name"] != self.name:
                     await self.redis.xgroup_delconsumer(stream, k.GROUP, consumer["name"])

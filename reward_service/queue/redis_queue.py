@@ -24,8 +24,9 @@ from typing import Any, TypeVar
 import redis.exceptions
 
 from reward_service import constants as k
+from reward_service import reward_model
 from reward_service.errors import GraderUnavailable, NotFound, Overloaded
-from reward_service.queue.chunks import Chunk, connect, ensure_group, failed
+from reward_service.queue.chunks import Chunk, all_streams, connect, ensure_group, failed
 from reward_service.queue.jobs import JobView, hash_key, state_of
 from reward_service.recipes import Recipe
 from reward_service.schemas import ItemResult, ScoreItem
@@ -112,6 +113,7 @@ class RedisQueue:
         if kind == "score" and self.workers_alive == 0 and await self.count_workers() == 0:
             raise GraderUnavailable("no queue worker alive (none sent a heartbeat within "
                                     f"{self.settings.heartbeat_s:g} s); start `python -m reward_service worker`")
+        stream = await self.stream_for(recipe, kind)
         now = time.time()
         expires = int(now + ttl) + 1
         chunks = await _off_loop(len(items), self._chunk_fields, job_id, items, recipe, expires)
@@ -120,9 +122,38 @@ class RedisQueue:
                                                   "expires": expires, "kind": kind, "recipe": recipe.name})
             pipe.expireat(k.job_key(job_id), expires)
             for fields in chunks:
-                pipe.xadd(k.STREAM, fields)  # type: ignore[arg-type]
+                pipe.xadd(stream, fields)  # type: ignore[arg-type]
             await pipe.execute()
         return job_id
+
+    async def stream_for(self, recipe: Recipe, kind: str) -> str:
+        """The stream for ``recipe``'s chunks: the general one, or, when it names reward models, that of a
+        pool whose live workers serve them all (the one with most workers). A job may also wait for a pool
+        that has no live worker now; ``/score`` gets a 503 at once, naming the models."""
+        needed = reward_model.models_in(recipe)
+        if not needed:
+            return k.STREAM
+        live = await self.pools()
+        serving = [pool for pool in live if live[pool] and needed <= k.pool_models(pool)]
+        if not serving and kind == "job":
+            serving = [pool for pool in live if needed <= k.pool_models(pool)]
+        if not serving:
+            names = ",".join(sorted(needed))
+            raise GraderUnavailable(f"no queue worker serves reward model(s) {names} (pools with live workers: "
+                                    f"{', '.join(p for p in sorted(live) if live[p]) or 'none'}); start "
+                                    f"`python -m reward_service worker --models {names}`")
+        return k.pool_streams(max(sorted(serving), key=lambda pool: live[pool]))[1]
+
+    async def pools(self) -> dict[str, int]:
+        """Every model pool with streams -> how many live workers serve it."""
+        names = await self.redis.zrangebyscore(k.WORKERS, time.time() - self.settings.heartbeat_s, "+inf")
+        reports = [json.loads(r) for r in await self.redis.hmget(k.SANDBOXES, names) if r] if names else []
+        counts = dict.fromkeys(await self.redis.smembers(k.POOLS), 0)
+        for report in reports:
+            pool = k.pool_of(report.get("models") or [])
+            if pool:
+                counts[pool] = counts.get(pool, 0) + 1
+        return counts
 
     def _chunk_fields(self, job_id: str, items: list[ScoreItem], recipe: Recipe, expires: int) -> list[dict[str, str]]:
         rows = [item.model_dump(mode="json", exclude_none=True) for item in items]
@@ -199,8 +230,9 @@ class RedisQueue:
 
     async def depth(self) -> int:
         """Chunks waiting or in flight (new, and handed back by stopping workers)."""
+        streams = await all_streams(self.redis)
         async with self.redis.pipeline(transaction=False) as pipe:
-            for stream in k.STREAMS:
+            for stream in streams:
                 pipe.xlen(stream)
             return sum(await pipe.execute())
 
@@ -216,8 +248,9 @@ class RedisQueue:
 
     async def snapshot(self) -> dict[str, Any]:
         """Counters and gauges for /metrics."""
+        streams = await all_streams(self.redis)
         async with self.redis.pipeline(transaction=False) as pipe:
-            for stream in k.STREAMS:
+            for stream in streams:
                 pipe.xlen(stream)
                 pipe.xpending(stream, k.GROUP)
             pipe.hgetall(k.STATS)
@@ -235,10 +268,12 @@ class RedisQueue:
             workers = await self.count_workers()
             names = await self.redis.zrange(k.WORKERS, 0, -1)
             reports = [json.loads(r) for r in await self.redis.hmget(k.SANDBOXES, names) if r] if names else []
+            pools = await self.pools()
         except (*_REDIS_DOWN, OSError) as exc:
             return {"redis": f"unreachable: {type(exc).__name__}", "ok": False}
         facts = _sandbox_of(reports)
-        return {"redis": "ok", "workers": workers, **facts, "ok": workers > 0 and facts["sandbox"] != "unavailable"}
+        return {"redis": "ok", "workers": workers, **facts, "pools": pools,
+                "ok": workers > 0 and facts["sandbox"] != "unavailable"}
 
     def describe(self) -> dict[str, Any]:
         return {"queue": "redis", "workers": self.workers_alive}

@@ -16,30 +16,17 @@ from reward_service.engine import GradingEngine  # noqa: E402
 from reward_service.recipes import resolve  # noqa: E402
 from reward_service.schemas import ScoreItem  # noqa: E402
 from reward_service.settings import Settings  # noqa: E402
-from tests.conftest import ROOT, Service  # noqa: E402
+from tests.conftest import ROOT, Service, build_tiny_rm  # noqa: E402
 
-WORDS = ("the answer is four because two and two make four a helpful kind reply rude unsafe words question "
-         "what is two plus user assistant : <think> </think> sure here you go no I will not")
 TEXTS = ["the answer is four", "two and two make four because the question is what is two plus two",
          "sure here you go", "no", "a helpful kind reply " * 6, "rude unsafe words"]
 
 
 @pytest.fixture(scope="module")
 def tiny_rm(tmp_path_factory):
-    import torch
-    from transformers import Qwen2Config, Qwen2ForSequenceClassification
-
-    from trainer.tiny import build_tokenizer
-    out = tmp_path_factory.mktemp("rm")
-    tokenizer = build_tokenizer([WORDS])
-    config = Qwen2Config(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, num_labels=1, max_position_embeddings=512,
-                         pad_token_id=tokenizer.pad_token_id)
-    torch.manual_seed(0)
-    Qwen2ForSequenceClassification(config).save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    reward_model.load([str(out)], "cpu")
-    return str(out)
+    out = build_tiny_rm(tmp_path_factory.mktemp("rm"))
+    reward_model.load([out], "cpu")
+    return out
 
 
 def test_batched_scores_equal_one_by_one_whatever_the_padding_side(tiny_rm):
