@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sandbox.assert_values import decode
 from sandbox.backends.base import Backend, Session, SessionBroken
 from sandbox.compare import parse_result
 from sandbox.judge import (
@@ -113,7 +114,6 @@ def _answer(run: dict[str, Any]) -> _Call:
     if not ok or not isinstance(answer, dict):
         return _Call(fatal=TestReport(Verdict.runtime_error, detail="the candidate's process ended without answering"))
     if "value" in answer:
-        from sandbox.assert_values import decode
         try:
             decode(answer["value"])  # only plain data goes on to the test
         except (ValueError, RecursionError):

@@ -30,12 +30,15 @@ and becomes the checker (``exec`` for C++, ``runpy`` in the runner's warm interp
 runner needs nothing new, the candidate's sandbox never holds the answer or the checker, and the checker's
 sandbox never holds the candidate's code. Its time does not count against the candidate's budget.
 
-Interactive problems (not built yet) fit the same protocol: the session's job would carry a second program,
-the interactor (compiled beside the candidate, in its own work dir that the candidate cannot read), and each
-test would start both with the interactor's stdout piped to the candidate's stdin and back; the runner
-reports both ends as it reports one program now, the interactor's exit code being the verdict (read as
-above) and the candidate's own limits and crashes deciding first, as for a checker. The host would send the
-interactor its input and answer as the JSON stdin above, so the answer still never reaches the candidate.
+Interactive problems (not built yet) fit the same split: the interactor holds the answer, so it runs in a
+session of its own, like a checker program, never beside the candidate (whose process could read a
+neighbour's memory or files). The runner protocol gains one thing, streaming: a test starts its program and
+then relays what it writes as messages (``{"out": ...}``) and writes what the host sends (``{"in": ...}``) to
+its stdin, instead of taking all of stdin first. The host then pumps bytes between the two sessions (as
+:mod:`sandbox.asserts` pumps calls between the test process and the candidate), each program under its own
+limits; when both have ended, the candidate's own failures (time, memory, a crash) decide first, then the
+interactor's exit code, read as a checker's above (its input and answer reach it as the JSON stdin above,
+before the exchange starts).
 """
 
 from __future__ import annotations

@@ -11,9 +11,8 @@ Every write a worker makes about its entries is here, so that the invariants rea
   pushes a token that wakes the API waiting on the job (the last answer of a job always completes one);
 * an entry is acknowledged (XACK + XDEL) only after every item it owes is answered;
 * **hand-back**: a stopping worker puts unstarted items back as a new entry on ``reward:handback`` (a model
-  pool's chunks on its own hand-back stream; XADD,
-  the charges taken back, and XACK + XDEL of the old entry when nothing of it is still running, in one
-  MULTI). Redis cannot XCLAIM an entry to nobody, and leaving it pending would cost every item a visibility
+  pool's chunks on the pool's own; XADD, the charges taken back, and XACK + XDEL of the old entry when
+  nothing of it is still running, in one MULTI). Redis cannot XCLAIM an entry to nobody, and leaving it pending would cost every item a visibility
   timeout and, taken over, an attempt; a fresh entry is read at once by any free worker, and handed-back
   work is read before new work;
 * a consumer is deleted only when nothing is pending under it (DELCONSUMER drops its pending entries).
