@@ -48,6 +48,7 @@ from sandbox.judge import (
 )
 from sandbox.languages import Language
 from sandbox.languages.base import Program
+from sandbox.languages.python import FIND_FUNCTION
 from sandbox.limits import Limits
 from sandbox.testcases import AssertTests, BadTests
 
@@ -59,20 +60,14 @@ TEST_MEMORY_MB = 1024     # the test process's address space
 MESSAGE_BYTES = 64 << 20  # the longest line the test process may send (a call's arguments)
 
 # Runs in the sandbox once per call: the call on stdin, the answer in $SANDBOX_RESULT.
-CALL_HARNESS = VALUES + '''
+CALL_HARNESS = VALUES + FIND_FUNCTION + '''
 import os, sys
 sys.setrecursionlimit(100000)
 namespace = {"__name__": "solution"}
 exec(compile(open("solution.py").read(), "solution.py", "exec"), namespace)
 call = json.loads(sys.stdin.read())
 name = call["name"]
-owner = namespace.get("Solution")
-if owner is not None and hasattr(owner, name):
-    fn = getattr(owner(), name)
-elif callable(namespace.get(name)):
-    fn = namespace[name]
-else:
-    fn = None
+fn = find_function(namespace, name)
 if fn is None:
     answer = {"raised": ["NameError", "the solution defines no function %r" % name]}
 else:

@@ -215,3 +215,14 @@ def build_tiny_rm(out: Path) -> str:
     Qwen2ForSequenceClassification(config).save_pretrained(out)
     tokenizer.save_pretrained(out)
     return str(out)
+
+
+@pytest.fixture(params=[pytest.param("docker", marks=pytest.mark.docker),
+                        pytest.param("bwrap", marks=pytest.mark.bwrap)])
+def backend(request):
+    """Each sandbox test runs on Docker and on bubblewrap (a failure under CI if one is missing)."""
+    from sandbox import SandboxUnavailable, get_backend
+    try:
+        return get_backend(request.param)
+    except SandboxUnavailable as exc:
+        need(False, f"{request.param} sandbox unavailable: {exc}")

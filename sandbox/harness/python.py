@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from sandbox.languages.python import PRELUDE
+from sandbox.languages.python import FIND_FUNCTION, PRELUDE
 from sandbox.signature import Signature
 
 HARNESS = """\
@@ -75,12 +75,8 @@ namespace = {"__name__": "solution", "ListNode": ListNode, "TreeNode": TreeNode}
 exec(compile(PRELUDE + SOURCE, "solution.py", "exec"), namespace)
 args = [json.loads(line) for line in sys.stdin.read().splitlines() if line.strip()]
 args = [READ.get(kind, lambda value: value)(arg) for kind, arg in zip(KINDS, args)]
-owner = namespace.get("Solution")
-if owner is not None and hasattr(owner, NAME):
-    fn = getattr(owner(), NAME)
-elif callable(namespace.get(NAME)):
-    fn = namespace[NAME]
-else:
+fn = find_function(namespace, NAME)
+if fn is None:
     sys.exit("no function or Solution method named %r" % NAME)
 result = WRITE.get(RETURNS, lambda value: value)(fn(*args))
 with open(os.environ["SANDBOX_RESULT"], "w") as out:
@@ -91,4 +87,4 @@ with open(os.environ["SANDBOX_RESULT"], "w") as out:
 def source(code: str, fn_name: str, sig: Signature) -> str:
     constants = {"PRELUDE": PRELUDE, "SOURCE": code, "NAME": fn_name, "KINDS": [str(k) for _, k in sig.params],
                  "RETURNS": str(sig.returns)}
-    return "".join(f"{name} = {json.dumps(value)}\n" for name, value in constants.items()) + HARNESS
+    return "".join(f"{name} = {json.dumps(value)}\n" for name, value in constants.items()) + FIND_FUNCTION + HARNESS

@@ -11,21 +11,28 @@ PRELUDE = ("from typing import *\nimport collections, math, heapq, bisect, itert
            "from collections import *\nfrom functools import *\nfrom itertools import *\nfrom heapq import *\n"
            "from bisect import *\nfrom math import *\n")
 
+# Harness code that finds the function under test in the namespace the solution ran in: a method of
+# LeetCode's ``class Solution``, else a top-level function; None when there is neither. Every Python harness
+# starts with it (here, ``sandbox.harness.python``, ``sandbox.asserts``).
+FIND_FUNCTION = """\
+def find_function(namespace, name):
+    owner = namespace.get("Solution")
+    if owner is not None and hasattr(owner, name):
+        return getattr(owner(), name)
+    return namespace[name] if callable(namespace.get(name)) else None
+"""
+
 # Reads one JSON value per stdin line as the arguments, calls the function, writes the JSON result to the
 # file named by SANDBOX_RESULT. The expected value is never here: the host compares.
-HARNESS = """\
+HARNESS = FIND_FUNCTION + """\
 import json, os, sys
 sys.setrecursionlimit(100000)
 namespace = {"__name__": "solution"}
 exec(compile(open("solution.py").read(), "solution.py", "exec"), namespace)
 args = [json.loads(line) for line in sys.stdin.read().splitlines() if line.strip()]
 name = %s
-owner = namespace.get("Solution")
-if owner is not None and hasattr(owner, name):
-    fn = getattr(owner(), name)
-elif callable(namespace.get(name)):
-    fn = namespace[name]
-else:
+fn = find_function(namespace, name)
+if fn is None:
     sys.exit("no function or Solution method named %%r" %% name)
 result = fn(*args)
 with open(os.environ["SANDBOX_RESULT"], "w") as out:

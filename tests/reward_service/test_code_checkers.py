@@ -3,12 +3,7 @@ without it)."""
 
 from __future__ import annotations
 
-import shutil
-
 import httpx
-import pytest
-
-from tests.conftest import Service, need
 
 PAIR_CHECKER = """\
 import sys
@@ -19,17 +14,6 @@ if i == j or values[i] + values[j] != target:
     sys.exit("values at %d and %d do not sum to %d" % (i, j, target))
 """
 PARTIAL_CHECKER = "import sys\nprint(0.5, file=sys.stderr)\nsys.exit(7)\n"
-
-
-@pytest.fixture(scope="module")
-def code_service():
-    need(shutil.which("bwrap") is not None or shutil.which("docker") is not None, "no sandbox backend installed")
-    svc = Service({"REWARD_WORKERS": "1", "REWARD_CODE_WORKERS": "2", "REWARD_SANDBOX_BACKEND": "auto"})
-    try:
-        svc.wait_ready()
-        yield svc
-    finally:
-        svc.stop()
 
 
 def item(code: str, checker, **kw):

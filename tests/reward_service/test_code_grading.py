@@ -6,20 +6,7 @@ import httpx
 import pytest
 
 from reward_service.grading.code import extract_code
-from tests.conftest import Service, need
-
-
-@pytest.fixture(scope="module")
-def code_service():
-    import shutil
-    need(shutil.which("bwrap") is not None or shutil.which("docker") is not None, "no sandbox backend installed")
-    svc = Service({"REWARD_WORKERS": "1", "REWARD_CODE_WORKERS": "2", "REWARD_SANDBOX_BACKEND": "auto"})
-    try:
-        svc.wait_ready()
-        yield svc
-    finally:
-        svc.stop()
-
+from tests.conftest import need
 
 TESTS = {"inputs": ["2 3\n", "10 -4\n"], "outputs": ["5\n", "6\n"]}
 
@@ -117,17 +104,11 @@ async def test_an_engine_built_in_code_passes_its_own_settings_to_the_graders(mo
     assert result.status == "error" and "REWARD_SANDBOX_BACKEND=none" in result.error, result
 
 
-@pytest.mark.parametrize("name", [pytest.param("docker", marks=pytest.mark.docker),
-                                  pytest.param("bwrap", marks=pytest.mark.bwrap)])
-def test_grade_code_on_each_backend(name):
+def test_grade_code_on_each_backend(backend):
     """The bridge end to end on each backend: verdict details, partial credit, C++, early stop."""
     from reward_service.grading.code import grade_code
     from reward_service.schemas import CodeLimits
-    from sandbox import SandboxUnavailable, get_backend
-    try:
-        get_backend(name)
-    except SandboxUnavailable as exc:
-        need(False, f"{name}: {exc}")
+    name = backend.name
     half = "<think>hm</think>\n```py\na, b = map(int, input().split())\nprint(5)\n```"
     binary = grade_code(half, TESTS, "python", backend=name)
     assert binary.score == 0.0 and binary.details["verdict"] == "wrong_answer"
@@ -162,20 +143,14 @@ HOSTILE = {  # what the program does -> what it must come to: a 0 with status ok
 
 
 @pytest.mark.parametrize("hostile", sorted(HOSTILE))
-@pytest.mark.parametrize("name", [pytest.param("docker", marks=pytest.mark.docker),
-                                  pytest.param("bwrap", marks=pytest.mark.bwrap)])
-def test_whatever_a_program_writes_is_a_bounded_zero(name, hostile):
+def test_whatever_a_program_writes_is_a_bounded_zero(backend, hostile):
     """Its own channels and limits are the program's business (accuracy 0, status ok, never an error that
     the trainer would drop from the group), and every string it controls is cut to a few kB."""
     import json
 
     from reward_service.grading.code import grade_code
     from reward_service.schemas import CodeLimits
-    from sandbox import SandboxUnavailable, get_backend
-    try:
-        get_backend(name)
-    except SandboxUnavailable as exc:
-        need(False, f"{name}: {exc}")
+    name = backend.name
     code, fn_name = HOSTILE[hostile]
     n = 3 if hostile == "pid_hog" else 30  # many failing tests, each with a long detail: the verdict stays small
     tests = {"inputs": ["1"] * n, "outputs": ["2"] * n, **({"fn_name": fn_name} if fn_name else {})}
@@ -188,17 +163,11 @@ def test_whatever_a_program_writes_is_a_bounded_zero(name, hostile):
         assert verdict.details["tests"][0]["detail"].endswith("the last line")
 
 
-@pytest.mark.parametrize("name", [pytest.param("docker", marks=pytest.mark.docker),
-                                  pytest.param("bwrap", marks=pytest.mark.bwrap)])
-def test_a_flood_of_compile_errors_is_cut_keeping_the_first_error(name):
+def test_a_flood_of_compile_errors_is_cut_keeping_the_first_error(backend):
     import json
 
     from reward_service.grading.code import grade_code
-    from sandbox import SandboxUnavailable, get_backend
-    try:
-        get_backend(name)
-    except SandboxUnavailable as exc:
-        need(False, f"{name}: {exc}")
+    name = backend.name
     code = "int main() {\n" + "  undefined_\x01_name_\u00e9;\n" * 3000 + "  last_undefined_name;\n}\n"
     verdict = grade_code(f"```cpp\n{code}```", TESTS, "cpp", backend=name)
     assert verdict.status == "ok" and verdict.details["verdict"] == "compile_error"

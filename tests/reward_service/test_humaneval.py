@@ -6,27 +6,15 @@ from __future__ import annotations
 
 import gzip
 import json
-import shutil
 
 import httpx
 import pytest
 
 from reward_service.probe import CATALOGUE
-from tests.conftest import SHARED_DATA, Service, need
+from tests.conftest import SHARED_DATA, need
 
 pytestmark = pytest.mark.slow
 HUMANEVAL = SHARED_DATA / "HumanEval.jsonl.gz"
-
-
-@pytest.fixture(scope="module")
-def service():
-    need(shutil.which("bwrap") is not None or shutil.which("docker") is not None, "no sandbox backend installed")
-    svc = Service({"REWARD_WORKERS": "1", "REWARD_CODE_WORKERS": "2", "REWARD_SANDBOX_BACKEND": "auto"})
-    try:
-        svc.wait_ready()
-        yield svc
-    finally:
-        svc.stop()
 
 
 def problems() -> list[dict]:
@@ -48,13 +36,13 @@ def score(url: str, items: list[dict]) -> dict[str, dict]:
     return {res["id"]: res for res in r.json()["results"]}
 
 
-def test_canonical_solutions_pass_and_return_none_fails(service):
+def test_canonical_solutions_pass_and_return_none_fails(code_service):
     data = problems()
     assert len(data) == 164
     fences = ["python", "py", ""]  # vary how the completion tags its block
     items = [item(p, p["canonical_solution"], "canonical", fences[i % 3]) for i, p in enumerate(data)]
     items += [item(p, "    return None\n", "none", fences[(i + 1) % 3]) for i, p in enumerate(data)]
-    results = score(service.url, items)
+    results = score(code_service.url, items)
     failed = [(k, r["details"]["accuracy"]) for k, r in results.items() if k.endswith("canonical") and r["reward"] != 1.0]
     assert not failed, failed[:3]
     passed = [k for k, r in results.items() if k.endswith("none") and r["reward"] != 0.0]
@@ -62,9 +50,9 @@ def test_canonical_solutions_pass_and_return_none_fails(service):
     assert all(r["status"] == "ok" for r in results.values())
 
 
-def test_assert_exploits_earn_nothing_over_http(service):
+def test_assert_exploits_earn_nothing_over_http(code_service):
     exploits = [json.loads(p.read_text()) for p in sorted(CATALOGUE.glob("code-asserts-*.json"))]
     assert len(exploits) >= 3
-    results = score(service.url, [{**e["item"], "id": e["name"]} for e in exploits])
+    results = score(code_service.url, [{**e["item"], "id": e["name"]} for e in exploits])
     for name, result in results.items():
         assert result["status"] == "ok" and result["reward"] == 0.0, (name, result)
