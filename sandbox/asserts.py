@@ -160,8 +160,12 @@ class _TestProcess:
             code = self.proc.wait()
             how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
             return {"died": how if line == b"" else "it sent a message longer than the limit"}
-        message = json.loads(line)
-        return message if isinstance(message, dict) else {"died": "it sent something that is not a message"}
+        try:
+            message = json.loads(line)
+        except ValueError:
+            message = None
+        ok = isinstance(message, dict) and ("done" in message or "setup_failed" in message or "call" in message)
+        return message if ok else {"died": "it sent something that is not a message"}
 
     def kill(self) -> None:
         if self.proc.poll() is None:

@@ -122,3 +122,13 @@ def test_the_codec_rebuilds_plain_values_only():
             decode(bad)
     with pytest.raises(ValueError):
         loads("[" * 100_000 + "]" * 100_000)
+
+
+def test_test_code_that_writes_over_the_protocol_fails_alone(backend):
+    # The test process's channel to the host is a file descriptor the test code could find; garbage there is
+    # that item's failure, never an exception in the grader.
+    forge = ("import os\ndef check(candidate):\n    assert candidate(1, 2) == 3\n"
+             "    for fd in range(3, 10):\n        try:\n            os.write(fd, b'not json\\n')\n"
+             "        except OSError:\n            pass\n    assert candidate(1, 2) == 3\n")
+    report = run(ADD, {"check": forge, "entry_point": "add"}, backend)
+    assert report.verdict is Verdict.runtime_error and "not a message" in report.tests[0].detail
