@@ -4,12 +4,15 @@
 
 Two measures, each against a baseline in the same run:
 
-1. **Per call.** A ``check`` that calls the candidate once, and one that calls it ``1 + --calls`` times; the
+1. **Per item.** A ``check`` that calls the candidate once, against one function-call test case (one run of
+   the candidate in the sandbox, compared on the host): the difference is what the test process costs, in
+   its own sandbox (a second session, the test program started and talked to).
+2. **Per call.** A ``check`` that calls the candidate once, and one that calls it ``1 + --calls`` times; the
    difference over ``--calls`` is the cost of one call through the proxy (a run of the candidate's harness
-   in the sandbox, the values across as JSON, the reply to the test process). Baseline: the same number of
-   function-call test cases (``fn_name`` tests, one sandbox run each, compared on the host), the cost the
-   sandbox already had per test.
-2. **HumanEval, all of it** (../shared/data): the canonical solutions judged one after the other with their
+   in the sandbox, the values across as JSON, relayed to and from the test process's sandbox). Baseline: the
+   same number of function-call test cases (``fn_name`` tests, one sandbox run each, compared on the host),
+   the cost the sandbox already had per test.
+3. **HumanEval, all of it** (../shared/data): the canonical solutions judged one after the other with their
    own ``check``. Baseline: HumanEval's own way, solution + test + ``check(entry_point)`` in one fresh,
    unsandboxed ``python`` process per problem (the harness the exploits beat).
 """
@@ -47,15 +50,24 @@ def judged(code: str, tests, backend) -> None:
     assert report.verdict is Verdict.accepted, report
 
 
+def check(n: int) -> dict:
+    return {"check": f"def check(candidate):\n    for i in range({n}):\n        assert candidate(i, 1) == i + 1\n",
+            "entry_point": "add"}
+
+
+def cases(n: int) -> dict:
+    return {"fn_name": "add", "inputs": [f"{i}\n1" for i in range(n)], "outputs": [str(i + 1) for i in range(n)]}
+
+
+def per_item(backend) -> tuple[float, float]:
+    """(seconds for an assert-style item of one call, seconds for an item of one function-call test case)."""
+    judged(ADD, check(1), backend)  # warm the backend
+    return (timed(lambda: judged(ADD, check(1), backend), repeat=9),
+            timed(lambda: judged(ADD, cases(1), backend), repeat=9))
+
+
 def per_call(backend, calls: int) -> tuple[float, float]:
     """(seconds per proxied call, seconds per function-call test case)."""
-    def check(n: int) -> dict:
-        return {"check": f"def check(candidate):\n    for i in range({n}):\n        assert candidate(i, 1) == i + 1\n",
-                "entry_point": "add"}
-
-    def cases(n: int) -> dict:
-        return {"fn_name": "add", "inputs": [f"{i}\n1" for i in range(n)], "outputs": [str(i + 1) for i in range(n)]}
-
     judged(ADD, check(1), backend)  # warm the backend
     proxy = (timed(lambda: judged(ADD, check(1 + calls), backend)) - timed(lambda: judged(ADD, check(1), backend)))
     plain = (timed(lambda: judged(ADD, cases(1 + calls), backend)) - timed(lambda: judged(ADD, cases(1), backend)))
@@ -93,15 +105,22 @@ def main() -> None:
     problems = humaneval(args.problems)
     base = naive(problems)
     rows = [{"configuration": "naive: one unsandboxed process per problem", "time": f"{base:.1f} s", "vs naive": "1.00x"}]
-    call_rows = []
+    call_rows, item_rows = [], []
     for name in args.backends.split(","):
         backend = get_backend(name)
+        asserts, one_case = per_item(backend)
+        item_rows.append({"backend": name, "assert-style, 1 call": f"{asserts * 1000:.1f} ms",
+                          "1 function-call case": f"{one_case * 1000:.1f} ms",
+                          "test process's sandbox": f"+{(asserts - one_case) * 1000:.1f} ms",
+                          "ratio": f"{asserts / one_case:.2f}x"})
         proxy, plain = per_call(backend, args.calls)
         call_rows.append({"backend": name, "proxied call": f"{proxy * 1000:.2f} ms",
                           "function-call test case": f"{plain * 1000:.2f} ms", "ratio": f"{proxy / plain:.2f}x"})
         total = ours(problems, backend)
         rows.append({"configuration": f"ours, {name}", "time": f"{total:.1f} s", "vs naive": f"{total / base:.2f}x"})
-    print(f"Per call ({args.calls} calls, fastest of 3):")
+    print("Per item (fastest of 9):")
+    print_table(item_rows)
+    print(f"\nPer call ({args.calls} calls, fastest of 3):")
     print_table(call_rows)
     print(f"\n{len(problems)} HumanEval canonical solutions, each with its own check:")
     print_table(rows)

@@ -1,32 +1,33 @@
 """Assert-style tests (HumanEval's ``check(candidate)``, MBPP's and verl's ``assert f(x) == y``), run where
-the candidate cannot reach them.
+the candidate cannot reach them, and where they cannot reach us.
 
 Running test code in the candidate's process lets it win without solving anything: ``os._exit(0)`` before the
-asserts, a patched ``check``, an object whose ``__eq__`` is always true. Here the two never share a process:
+asserts, a patched ``check``, an object whose ``__eq__`` is always true. And the test code is the caller's,
+as untrusted as the candidate: on the host it could read the service's secrets, files and other callers'
+processes. So the two run in two sandboxes of the same backend, apart, with the host between them:
 
-* the **test process** (trusted, on the host) runs the test code with the candidate's name bound to a proxy.
-  It is data from a data set, so it is still held: no network (a seccomp filter refuses sockets and new
-  programs), bounded memory, CPU time and file sizes, a fresh empty directory, nothing inherited;
-* each **call** through the proxy is one run of the candidate's harness in the sandbox (stdin: the call; the
-  result file: the answer), with the per-test limits, on the same warm session;
+* the **test process** runs the test code in a sandbox of its own (a session apart from the candidate's,
+  the same limits; a streaming run, :mod:`sandbox.stream`, so that it can ask for calls while it runs), with
+  the candidate's name bound to a proxy. It never sees the candidate's code;
+* each **call** through the proxy is one run of the candidate's harness in the candidate's sandbox (stdin:
+  the call; the result file: the answer), with the per-test limits, on the same warm session;
 * values cross as plain data (:mod:`sandbox.assert_values`): the test code sees ints, strings, lists... it
   built itself from JSON, never an object of the candidate's. An exception the candidate raised is re-raised
-  in the test as the built-in type of that name (so ``except ValueError`` tests work), or a plain Exception.
+  in the test as the built-in type of that name (so ``except ValueError`` tests work), or a plain Exception;
+  never as one that steers the test's control flow (``StopIteration`` would end an ``all(map(...))`` early
+  and pass it, as PEP 479 says for generators).
 
-A name the test code uses but does not define (HumanEval/38 calls the prompt's ``encode_cyclic``) is a proxy
-to the candidate's function of that name, as when HumanEval runs prompt, solution and test in one file. Each
-call is a fresh process: state does not carry from one call to the next. A call that runs out of time or
-memory ends the test with that verdict, whatever the test code does with the error.
+Names the test code uses but does not define belong to the problem (HumanEval/38's ``encode_cyclic`` is in
+its prompt): the tests' ``setup`` (or ``prompt``) code runs in the test process first, and its names are
+taken from there. A name neither defines is a proxy to the candidate's function of that name (as when
+HumanEval runs prompt, solution and test in one file), and the report says which names those were. Each call
+is a fresh process: state does not carry from one call to the next. A call that runs out of time or memory
+ends the test with that verdict, whatever the test code does with the error.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import selectors
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -50,14 +51,15 @@ from sandbox.languages import Language
 from sandbox.languages.base import Program
 from sandbox.languages.python import FIND_FUNCTION
 from sandbox.limits import Limits
+from sandbox.stream import LineTooLong, Stream
 from sandbox.testcases import AssertTests, BadTests
 
 _HERE = Path(__file__).resolve().parent
 VALUES = (_HERE / "assert_values.py").read_text()
 TEST_PROCESS = (_HERE / "assert_host.py").read_text()
 MAX_CALLS = 100_000       # calls one test may make; more is the test looping on a candidate that never settles
-TEST_MEMORY_MB = 1024     # the test process's address space
 MESSAGE_BYTES = 64 << 20  # the longest line the test process may send (a call's arguments)
+TEST_PROGRAM = Program(files={"tests.py": VALUES + TEST_PROCESS}, run=["python3", "tests.py"], python_inproc=True)
 
 # Runs in the sandbox once per call: the call on stdin, the answer in $SANDBOX_RESULT.
 CALL_HARNESS = VALUES + FIND_FUNCTION + '''
@@ -83,14 +85,6 @@ else:
 with open(os.environ["SANDBOX_RESULT"], "w") as out:
     json.dump(answer, out)
 '''
-
-
-def _seccomp_hex() -> str:
-    from sandbox.backends import seccomp
-    try:
-        return seccomp.program(extra=("socket", "socketpair", "execve", "execveat")).hex()
-    except seccomp.Unsupported:
-        return ""
 
 
 class _Call:
@@ -126,40 +120,42 @@ def _answer(run: dict[str, Any]) -> _Call:
 
 
 class _TestProcess:
-    """The trusted process that runs the test code; messages are JSON lines on its stdin and stdout."""
+    """The test code's own sandbox: a session apart from the candidate's, where the test process is a
+    streaming run; messages are JSON lines both ways."""
 
-    def __init__(self, tests: AssertTests, limits: Limits, workdir: str) -> None:
-        setup = {"code": tests.code, "entry_point": tests.entry_point, "call_check": tests.call_check,
-                 "seccomp": _seccomp_hex(), "memory_mb": TEST_MEMORY_MB, "cpu_s": int(limits.item_time_s) + 1,
-                 "max_calls": MAX_CALLS}
-        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
-        self.proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", VALUES + TEST_PROCESS], cwd=workdir, env=env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     close_fds=True, start_new_session=True)
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.selector = selectors.DefaultSelector()
-        self.selector.register(self.proc.stdout, selectors.EVENT_READ)
-        self.send(setup)
+    def __init__(self, backend: Backend, tests: AssertTests, limits: Limits, deadline: float) -> None:
+        self.session, self.stream = backend.session(limits), None
+        try:
+            self.session.send(_job(TEST_PROGRAM, limits, backend, False, None))
+            answer = self.session.recv(limits.compile_time_s + RECV_SLACK_S)
+            if "error" in answer:
+                raise SessionBroken(answer["error"])
+            setup = {"code": tests.code, "setup": tests.setup, "entry_point": tests.entry_point,
+                     "call_check": tests.call_check, "max_calls": MAX_CALLS}
+            self.stream = Stream(self.session, json.dumps(setup) + "\n", max(0.1, deadline - time.monotonic()),
+                                 MESSAGE_BYTES)
+        except BaseException:
+            self.session.close(anomaly=True)
+            raise
 
     def send(self, message: dict[str, Any]) -> None:
-        assert self.proc.stdin is not None
-        try:
-            self.proc.stdin.write(json.dumps(message).encode() + b"\n")
-            self.proc.stdin.flush()
-        except BrokenPipeError:
-            pass  # it died: recv says how
+        assert self.stream is not None
+        self.stream.write(json.dumps(message) + "\n")
 
     def recv(self, deadline: float) -> dict[str, Any] | None:
-        """Its next message; None when it ran past ``deadline``; ``{"died": ...}`` when it ended without one."""
-        assert self.proc.stdout is not None
-        if not self.selector.select(max(0.0, deadline - time.monotonic())):
-            return None
-        line = self.proc.stdout.readline(MESSAGE_BYTES)
-        if not line.endswith(b"\n"):
-            self.kill()
-            code = self.proc.wait()
-            how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
-            return {"died": how if line == b"" else "it sent a message longer than the limit"}
+        """Its next message; None when it ran out of time; ``{"died": ...}`` when it ended without one or
+        sent something that is not a message. SessionBroken when its sandbox fails."""
+        assert self.stream is not None
+        try:
+            line = self.stream.line(deadline + RECV_SLACK_S)
+        except LineTooLong:
+            return {"died": "it sent a message longer than the limit"}
+        if line is None:
+            ended = self.stream.result or {}
+            if ended.get("timed_out"):
+                return None
+            failed = process_failure(ended)
+            return {"died": (failed.detail or failed.verdict.value) if failed else "it ended without a verdict"}
         try:
             message = json.loads(line)
         except ValueError:
@@ -167,17 +163,15 @@ class _TestProcess:
         ok = isinstance(message, dict) and ("done" in message or "setup_failed" in message or "call" in message)
         return message if ok else {"died": "it sent something that is not a message"}
 
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, 9)
-            except ProcessLookupError:
-                pass
-        self.proc.wait()
-        for stream in (self.proc.stdin, self.proc.stdout):
-            if stream is not None:
-                stream.close()
-        self.selector.close()
+    def close(self) -> None:
+        """End it (killed if it still runs) and its sandbox; a sandbox that does not answer is discarded."""
+        try:
+            if self.stream is not None:
+                self.stream.finish(RECV_SLACK_S)
+        except SessionBroken:
+            self.session.close(anomaly=True)
+            return
+        self.session.close()
 
 
 def _call(session: Session, call: dict[str, Any], limits: Limits, deadline: float) -> _Call:
@@ -215,28 +209,25 @@ def _verdict(done: dict[str, Any]) -> TestReport:
                                                         DETAIL_BYTES))
 
 
-def _run(session: Session, tests: AssertTests, limits: Limits, deadline: float) -> tuple[TestReport, bool]:
-    """(the test's report, whether the session is out of step: a call took its runner down)."""
-    with tempfile.TemporaryDirectory(prefix="asserts-") as workdir:
-        test = _TestProcess(tests, limits, workdir)
-        try:
-            while True:
-                message = test.recv(deadline + RECV_SLACK_S)
-                if message is None:
-                    return TestReport(Verdict.time_limit, detail=f"the tests did not end within the submission's "
-                                                                 f"{limits.item_time_s:g} s budget"), False
-                if "done" in message:
-                    return _verdict(message["done"]), False
-                if "died" in message or "setup_failed" in message:
-                    why = message.get("died") or message.get("setup_failed")
-                    return TestReport(Verdict.runtime_error, detail=clip(f"the test process failed: {why}",
-                                                                         DETAIL_BYTES)), False
-                outcome = _call(session, message["call"], limits, deadline)
-                if outcome.fatal is not None:
-                    return outcome.fatal, outcome.broken
-                test.send(outcome.reply or {})
-        finally:
-            test.kill()
+def _run(session: Session, test: _TestProcess, limits: Limits, deadline: float) -> tuple[TestReport, bool, tuple]:
+    """(the test's report, whether the candidate's session is out of step: a call took its runner down, the
+    names the test took from the candidate)."""
+    while True:
+        message = test.recv(deadline)
+        if message is None:
+            return TestReport(Verdict.time_limit, detail=f"the tests did not end within the submission's "
+                                                         f"{limits.item_time_s:g} s budget"), False, ()
+        if "done" in message:
+            borrowed = message["done"].get("borrowed") or ()
+            return _verdict(message["done"]), False, tuple(str(name)[:100] for name in borrowed[:20])
+        if "died" in message or "setup_failed" in message:
+            why = message.get("died") or message.get("setup_failed")
+            return TestReport(Verdict.runtime_error, detail=clip(f"the test process failed: {why}",
+                                                                 DETAIL_BYTES)), False, ()
+        outcome = _call(session, message["call"], limits, deadline)
+        if outcome.fatal is not None:
+            return outcome.fatal, outcome.broken, ()
+        test.send(outcome.reply or {})
 
 
 def judge_asserts(code: str, language: Language, tests: AssertTests, backend: Backend, limits: Limits) -> Report:
@@ -250,16 +241,19 @@ def judge_asserts(code: str, language: Language, tests: AssertTests, backend: Ba
         session = backend.session(limits)
     except SessionBroken as exc:
         return Report(Verdict.sandbox_error, 0, 1, compile_output=clip(str(exc), OUTPUT_BYTES), backend=backend.name)
-    anomaly = True
+    anomaly, test = True, None
     try:
         session.send(_job(program, limits, backend, False, None))
         answer = session.recv(limits.compile_time_s + RECV_SLACK_S)
         if "error" in answer:
             raise SessionBroken(answer["error"])
-        report, anomaly = _run(session, tests, limits, deadline)
+        test = _TestProcess(backend, tests, limits, deadline)
+        report, anomaly, borrowed = _run(session, test, limits, deadline)
     except SessionBroken as exc:
         return Report(Verdict.sandbox_error, 0, 1, compile_output=clip(str(exc), OUTPUT_BYTES), backend=backend.name)
     finally:
         session.close(anomaly=anomaly)
+        if test is not None:
+            test.close()
     accepted = report.verdict is Verdict.accepted
-    return Report(report.verdict, int(accepted), 1, (report,), None, backend.name)
+    return Report(report.verdict, int(accepted), 1, (report,), None, backend.name, borrowed=borrowed)

@@ -57,6 +57,7 @@ class Report:
     backend: str | None = None
     compile_cached: bool = False          # the compile's outcome came from the host's cache (compile_cache.py)
     score: float | None = None            # with partial credit from a checker: the mean of the tests' scores
+    borrowed: tuple[str, ...] = ()        # assert-style tests: names the test code took from the candidate
 
     @property
     def fraction(self) -> float:

@@ -7,8 +7,16 @@ Protocol (one JSON object per line; any number of sessions on one stdin, until e
     runner → {"compile": {"ok": bool, "stderr": str, "time_s": float, "artifacts": {name: [base64, mode]}, ...}}
     host → {"stdin": str, "wall_s": float}   (one per test; the expected output never comes in)
     runner → {"stdout": str, "exit": int | null, "signal": int | null, "time_s": float, ...}
+    host → {"stdin": str, "wall_s": float, "stream": true}   (a streaming test: see below)
+    runner → {"out": str} ... as the program writes; host → {"in": str}, {"eof": true}, {"kill": true}
+    runner → the same answer as for any test, its stdout empty (it went out as {"out": ...})
     host → {"stop": true}
     runner → {"end": true, "clean": bool}   (also to a stop that ends no session: the host had nothing to run)
+A streaming test keeps its program's stdin open: it gets ``stdin`` first, then whatever the host sends as
+``{"in": ...}`` (``{"eof": true}`` closes it), and its stdout goes to the host as it comes, so the host can
+talk to it (a test process asking for calls, an interactor, a REPL). ``{"kill": true}`` ends it early. The
+host pumps; the runner only relays, under the same limits as any test. Relay messages that arrive after
+the program ended are dropped.
 Each program runs as a child in its own session with rlimits (CPU, file size, open files, optionally
 address space and processes), a wall-clock limit (its whole process group is killed), capped output, and
 peak memory from wait4. Text from JSON may hold lone surrogates: they become the bytes they stand for.
@@ -597,6 +605,14 @@ def run_program(argv, stdin, limits, wall, cwd, env, here=False, zygote=None, he
     pid, stdin_w, out_r, err_r = _spawn(spec, here, zygote)
     cap = limits["output_bytes"]
     out, err, timed_out, over, exited = _pump(pid, _encode(stdin), stdin_w, out_r, err_r, started + wall, cap, head)
+    return _ended(pid, exited, started, oom_before, {
+        "stdout": bytes(out[:cap]).decode("utf-8", "replace"),
+        "stderr": bytes(err[:STDERR_KEEP] if head else err[-STDERR_KEEP:]).decode("utf-8", "replace"),
+        "timed_out": timed_out, "output_limit": over})
+
+
+def _ended(pid, exited, started, oom_before, seen):
+    """The answer for a program that stopped (or ran out of time: its group is killed now), with ``seen``."""
     _kill_group(pid)  # the program's own children go with it
     if exited is None:
         exited = os.wait4(pid, 0)
@@ -604,17 +620,136 @@ def run_program(argv, stdin, limits, wall, cwd, env, here=False, zygote=None, he
     elapsed = time.monotonic() - started
     oom_after = _oom_kills()
     return {
-        "stdout": bytes(out[:cap]).decode("utf-8", "replace"),
-        "stderr": bytes(err[:STDERR_KEEP] if head else err[-STDERR_KEEP:]).decode("utf-8", "replace"),
+        **seen,
         "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
         "time_s": round(elapsed, 4),
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 4),
         "max_rss_kb": usage.ru_maxrss,
-        "timed_out": timed_out,
-        "output_limit": over,
         "oom": oom_before is not None and oom_after is not None and oom_after > oom_before,
     }
+
+
+# --- streaming: the host talks to a running program ------------------------------------------------------
+
+RELAY = ("in", "eof", "kill")  # the messages of a streaming test; any other ends it (the host moved on)
+
+
+class Channel:
+    """The host's messages: JSON lines on our stdin, read without a buffer of Python's, so that a streaming
+    test can wait on the host and on its program at once."""
+
+    def __init__(self, fd=0):
+        self.fd, self.eof = fd, False
+        self._buf = bytearray()
+        self._lines = []
+
+    def fill(self):
+        """Read what has come (blocks when nothing has); parse the lines it completes."""
+        chunk = os.read(self.fd, 1 << 20)
+        if not chunk:
+            self.eof = True
+            return
+        begin, scan = 0, len(self._buf)
+        self._buf += chunk
+        end = self._buf.find(b"\n", scan)
+        while end != -1:
+            line = bytes(self._buf[begin:end])
+            if line.strip():
+                self._lines.append(json.loads(line))
+            begin = end + 1
+            end = self._buf.find(b"\n", begin)
+        del self._buf[:begin]
+
+    def peek(self):
+        return self._lines[0] if self._lines else None
+
+    def pop(self):
+        return self._lines.pop(0)
+
+    def __iter__(self):
+        while True:
+            while not self._lines and not self.eof:
+                self.fill()
+            if not self._lines:
+                return
+            yield self._lines.pop(0)
+
+
+def _relay(channel, pending, stdin_open):
+    """Apply the host's relay messages that have come: (stdin still to write, keep stdin open, kill now)."""
+    while channel.peek() is not None:
+        msg = channel.peek()
+        if not any(key in msg for key in RELAY):
+            return pending, stdin_open, True  # a stop or a new test: this program's time is over
+        channel.pop()
+        if msg.get("kill"):
+            return pending, stdin_open, True
+        if "in" in msg and stdin_open:
+            pending += _encode(msg["in"])
+        if msg.get("eof"):
+            stdin_open = False
+    return pending, stdin_open, channel.eof
+
+
+def _stream_out(fd, err):
+    """Relay what ``fd`` holds (stdout as it comes; stderr's tail kept in ``err``); False at its end."""
+    chunk = os.read(fd, 65536)
+    if not chunk:
+        os.close(fd)
+        return False
+    if err is None:
+        _send({"out": chunk.decode("utf-8", "surrogateescape")})
+    else:
+        err += chunk
+        del err[:-STDERR_KEEP]
+    return True
+
+
+def run_streaming(argv, stdin, limits, wall, cwd, env, channel, here=False, zygote=None):
+    """Run ``argv`` under ``limits`` with its stdin and stdout relayed to and from the host (see the
+    protocol above) until it exits, its wall clock runs out, or the host kills it."""
+    oom_before = _oom_kills()
+    started = time.monotonic()
+    pid, stdin_w, out_r, err_r = _spawn({"argv": argv, "limits": limits, "wall": wall, "cwd": cwd, "env": env},
+                                        here, zygote)
+    pidfd = os.pidfd_open(pid)
+    err = bytearray()
+    readers = {out_r: None, err_r: err}
+    pending, stdin_open, stop = _encode(stdin), True, False
+    timed_out, exited, drain_until = False, None, 0.0
+    while not stop:
+        now = time.monotonic()
+        if exited is not None and (not readers or now >= drain_until):
+            break
+        if exited is None and now >= started + wall:
+            timed_out = True
+            break
+        wanted = list(readers) + ([pidfd] if exited is None else []) + ([channel.fd] if not channel.eof else [])
+        writing = [stdin_w] if stdin_w is not None and pending else []
+        timeout = max(0.0, min(started + wall - now, 1.0 if exited is None else 0.01))
+        ready, can_write, _ = select.select(wanted, writing, [], timeout)
+        if pidfd in ready:
+            exited, drain_until = os.wait4(pid, 0), time.monotonic() + 0.05
+        for fd in [fd for fd in ready if fd in readers]:
+            if not _stream_out(fd, readers[fd]):
+                del readers[fd]
+        if channel.fd in ready:
+            channel.fill()
+        pending, stdin_open, stop = _relay(channel, pending, stdin_open)
+        if can_write and stdin_w is not None:
+            try:
+                pending = pending[os.write(stdin_w, pending[:65536]):]
+            except OSError:  # it closed its stdin, or ended: what is left goes nowhere
+                pending, stdin_open = b"", False
+        if stdin_w is not None and not stdin_open and not pending:
+            os.close(stdin_w)
+            stdin_w = None
+    for fd in list(readers) + [fd for fd in (stdin_w, pidfd) if fd is not None]:
+        os.close(fd)
+    return _ended(pid, exited, started, oom_before, {
+        "stdout": "", "stderr": bytes(err[-STDERR_KEEP:]).decode("utf-8", "replace"), "timed_out": timed_out,
+        "output_limit": False, "streamed": True})
 
 
 def _read_regular(path, cap):
@@ -793,16 +928,7 @@ def _sweep(wipe, zygote):
 
 # --- sessions --------------------------------------------------------------------------------------------
 
-def _messages():
-    while True:
-        line = sys.stdin.buffer.readline()
-        if not line:
-            return
-        if line.strip():
-            yield json.loads(line)
-
-
-def _session(job, messages, zygote, first):
+def _session(job, channel, messages, zygote, first):
     """One submission: write its files, compile, run one test per message until ``stop``. Python programs
     come from the zygote, or for the ``first`` submission from this interpreter (no other's data in it)."""
     limits = job["limits"]
@@ -827,6 +953,8 @@ def _session(job, messages, zygote, first):
         for number, msg in enumerate(messages):
             if msg.get("stop"):
                 return
+            if any(key in msg for key in RELAY):
+                continue  # for a streaming test that has ended
             if not built:
                 _send({"error": "the program did not compile"})
                 continue
@@ -836,8 +964,12 @@ def _session(job, messages, zygote, first):
             if alone:
                 _clear(zygote)
             result_path = os.path.join(work, f".result-{number}.json")  # new each test: none can be stale
-            result = run_program(job["run"], msg["stdin"], limits, msg.get("wall_s") or limits["wall_s"], work,
-                                 {**env, "SANDBOX_RESULT": result_path}, here, None if first else zygote)
+            args = (job["run"], msg["stdin"], limits, msg.get("wall_s") or limits["wall_s"], work,
+                    {**env, "SANDBOX_RESULT": result_path})
+            if msg.get("stream"):
+                result = run_streaming(*args, channel, here, None if first else zygote)
+            else:
+                result = run_program(*args, here, None if first else zygote)
             result["result"], over = _read_result(result_path, limits["output_bytes"])
             result["output_limit"] |= over
             _send(result)
@@ -859,14 +991,15 @@ def main():
     if "--many" in sys.argv:  # sessions of several submissions will come: fork the zygote before any is read
         zygote.start(fresh=False)
         zygote.order()
-    messages = _messages()
+    channel = Channel()
+    messages = iter(channel)
     first = True
     for job in messages:
         if job.get("stop"):  # the host opened a session and needed nothing from it (a cached compile error)
             _send({"end": True, "clean": True})
             continue
         try:
-            _session(job, messages, zygote, first)
+            _session(job, channel, messages, zygote, first)
         except Exception as exc:  # report it; the host treats it as a sandbox error and recycles
             _send({"error": f"runner: {exc!r}"[:ERROR_KEEP]})
         first = False

@@ -48,6 +48,8 @@ class AssertTests:
     code: str
     entry_point: str
     call_check: bool  # HumanEval's form: the code defines ``check(candidate)``, called with the candidate
+    setup: str | None = None  # the problem's own code (HumanEval's prompt), run first: its helpers are not
+                              # the candidate's
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,24 @@ def _assert_suite(tests: dict[str, Any]) -> TestSuite:
         raise BadTests("'check' test code must define check(candidate)")
     if key == "assert" and not defines_check and not any(isinstance(node, ast.Assert) for node in ast.walk(tree)):
         raise BadTests("'assert' test code has no assert statement")
-    return TestSuite((), asserts=AssertTests(code, entry_point, call_check=key == "check"))
+    return TestSuite((), asserts=AssertTests(code, entry_point, call_check=key == "check", setup=_setup(tests)))
+
+
+def _setup(tests: dict[str, Any]) -> str | None:
+    """The problem's own code that the test code may use (``setup``, or HumanEval's ``prompt``), checked."""
+    if "setup" in tests and "prompt" in tests:
+        raise BadTests("give the problem's code as 'setup' or as 'prompt', not both")
+    key = "setup" if "setup" in tests else "prompt"
+    code = tests.get(key)
+    if code is None:
+        return None
+    if not isinstance(code, str):
+        raise BadTests(f"{key!r} must be Python code (the problem's helpers, e.g. HumanEval's prompt)")
+    try:
+        ast.parse(code, f"<{key}>")
+    except SyntaxError as exc:
+        raise BadTests(f"the {key} code does not parse: {exc.msg} (line {exc.lineno})") from exc
+    return code
 
 
 def parse_tests(tests: Any) -> TestSuite:

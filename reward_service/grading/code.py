@@ -53,6 +53,8 @@ def _details(report: Any) -> dict[str, Any]:
         out["partial_score"] = report.score  # a checker gave part of some test's credit: the tests' mean
     if report.compile_output:
         out["compile_output"] = report.compile_output
+    if report.borrowed:  # the tests use these names and neither they nor their setup define them
+        out["names_from_candidate"] = list(report.borrowed)
     if report.compile_cached:
         out["compile_cached"] = True  # the same program was compiled before: its binary (or error) was reused
     return out

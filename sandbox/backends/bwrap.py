@@ -38,6 +38,7 @@ from sandbox.limits import Limits
 _UID_BASE = 200_000
 PYTHON = "/usr/bin/python3"
 RUNNER_SHARE_MB = 64  # the runner's own memory on top of the program's (as under Docker)
+SPARES = 2  # sandboxes each thread keeps starting in advance
 log = logging.getLogger(__name__)
 RLIMITS_ONLY = "per-process limits only (REWARD_SANDBOX_BWRAP_RLIMITS_ONLY)"
 # Directories under /etc that runtimes read at start: Debian's JDK keeps java.security and jvm.cfg there
@@ -167,7 +168,8 @@ class BwrapBackend:
         self.nproc_rlimit = True
         self._slots = itertools.count()
         self._lock = threading.Lock()
-        self._spares: dict[int, tuple[Limits, BwrapSession]] = {}  # thread -> (limits, sandbox started for it)
+        # thread -> sandboxes started for it, oldest first, all for the same limits
+        self._spares: dict[int, tuple[Limits, list[BwrapSession]]] = {}
         self._closed = False
         self._remove = _Remover()
         if self.cgroups is not None:
@@ -267,34 +269,37 @@ class BwrapBackend:
         return BwrapSession(pipe, group, self._remove, limits)
 
     def session(self, limits: Limits) -> BwrapSession:
-        """A fresh sandbox. Each thread keeps one starting in advance (nothing has run in it), so that a
-        submission does not wait for namespaces and interpreter start-up. Per thread, because bwrap dies
+        """A fresh sandbox. Each thread keeps ``SPARES`` starting in advance (nothing has run in them), so that
+        a submission does not wait for namespaces and interpreter start-up, also when it opens two sessions
+        at once (assert-style tests: the candidate's and the test process's). Per thread, because bwrap dies
         with the thread that started it (``--die-with-parent``)."""
         me = threading.get_ident()
         with self._lock:
-            spare = self._spares.pop(me, None)
-            ended = [t for t, (_, s) in self._spares.items() if not s.alive()]  # their threads ended
-            gone = [self._spares.pop(t)[1] for t in ended]
+            mine = self._spares.pop(me, None)
+            ended = [t for t, (_, spares) in self._spares.items() if not any(s.alive() for s in spares)]
+            gone = [s for t in ended for s in self._spares.pop(t)[1]]  # their threads ended
+        spares = mine[1] if mine is not None and mine[0] == limits else []
+        gone += [s for s in spares if not s.alive()] + (mine[1] if mine is not None and mine[0] != limits else [])
+        spares = [s for s in spares if s.alive()]
         for session in gone:
             session.close(anomaly=True)
-        if spare is None or spare[0] != limits or not spare[1].alive():
-            if spare is not None:
-                spare[1].close(anomaly=True)
-            spare = (limits, self._start(limits))
-        fresh = self._start(limits)
+        chosen = spares.pop(0) if spares else self._start(limits)
+        spares += [self._start(limits) for _ in range(SPARES - len(spares))]
         with self._lock:
             kept = not self._closed
             if kept:
-                self._spares[me] = (limits, fresh)
+                self._spares[me] = (limits, spares)
         if not kept:
-            fresh.close(anomaly=True)
-        return spare[1]
+            for spare in spares:
+                spare.close(anomaly=True)
+        return chosen
 
     def close(self) -> None:
         with self._lock:
-            spares, self._spares, self._closed = list(self._spares.values()), {}, True
-        for _, spare in spares:
-            spare.close(anomaly=True)
+            kept, self._spares, self._closed = list(self._spares.values()), {}, True
+        for _, spares in kept:
+            for spare in spares:
+                spare.close(anomaly=True)
         self._remove.wait()
 
 

@@ -23,10 +23,12 @@ def problems() -> list[dict]:
         return [json.loads(line) for line in lines]
 
 
-def item(problem: dict, body: str, tag: str, fence: str) -> dict:
+def item(problem: dict, body: str, tag: str, fence: str, with_prompt: bool) -> dict:
     code = problem["prompt"] + body
-    return {"id": f"{problem['task_id']}/{tag}", "task": "code", "language": "python",
-            "tests": {"check": problem["test"], "entry_point": problem["entry_point"]},
+    tests = {"check": problem["test"], "entry_point": problem["entry_point"]}
+    if with_prompt:  # the problem's helpers (HumanEval/38's encode_cyclic) come from its prompt
+        tests["prompt"] = problem["prompt"]
+    return {"id": f"{problem['task_id']}/{tag}", "task": "code", "language": "python", "tests": tests,
             "completion": f"<think>I will write it.</think>\nHere it is:\n```{fence}\n{code}\n```"}
 
 
@@ -40,8 +42,8 @@ def test_canonical_solutions_pass_and_return_none_fails(code_service):
     data = problems()
     assert len(data) == 164
     fences = ["python", "py", ""]  # vary how the completion tags its block
-    items = [item(p, p["canonical_solution"], "canonical", fences[i % 3]) for i, p in enumerate(data)]
-    items += [item(p, "    return None\n", "none", fences[(i + 1) % 3]) for i, p in enumerate(data)]
+    items = [item(p, p["canonical_solution"], "canonical", fences[i % 3], i % 2 == 0) for i, p in enumerate(data)]
+    items += [item(p, "    return None\n", "none", fences[(i + 1) % 3], i % 2 == 1) for i, p in enumerate(data)]
     results = score(code_service.url, items)
     failed = [(k, r["details"]["accuracy"]) for k, r in results.items() if k.endswith("canonical") and r["reward"] != 1.0]
     assert not failed, failed[:3]
@@ -56,3 +58,22 @@ def test_assert_exploits_earn_nothing_over_http(code_service):
     results = score(code_service.url, [{**e["item"], "id": e["name"]} for e in exploits])
     for name, result in results.items():
         assert result["status"] == "ok" and result["reward"] == 0.0, (name, result)
+
+
+def test_a_candidate_cannot_redefine_the_problems_helpers(code_service):
+    # HumanEval/38 and /50: identity encode_*/decode_* pass when the helper is taken from the candidate.
+    data = {p["task_id"]: p for p in problems()}
+    items = []
+    for task, (helper, entry) in {"HumanEval/38": ("encode_cyclic", "decode_cyclic"),
+                                   "HumanEval/50": ("encode_shift", "decode_shift")}.items():
+        p = data[task]
+        cheat = f"def {helper}(s):\n    return s\n\ndef {entry}(s):\n    return s\n"
+        for with_prompt in (True, False):
+            tests = {"check": p["test"], "entry_point": entry, **({"prompt": p["prompt"]} if with_prompt else {})}
+            items.append({"id": f"{task}/{with_prompt}", "task": "code", "tests": tests,
+                          "completion": f"```python\n{cheat}```"})
+    results = score(code_service.url, items)
+    for task in ("HumanEval/38", "HumanEval/50"):
+        assert results[f"{task}/True"]["reward"] == 0.0, results[f"{task}/True"]
+        unguarded = results[f"{task}/False"]  # no prompt: the helper can only be the candidate's, and we say so
+        assert unguarded["details"]["accuracy"]["names_from_candidate"], unguarded

@@ -4,6 +4,7 @@ naive same-process harness win nothing here. Each runs on Docker and on bubblewr
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -39,7 +40,9 @@ def test_every_form_passes_a_right_solution_and_fails_a_wrong_one(tests, backend
 def test_solution_forms_class_solution_and_helpers_from_the_prompt(backend):
     tests = {"check": "def check(candidate):\n    assert candidate(encode('abc')) == 'abc'\n", "entry_point": "decode"}
     code = "def encode(s):\n    return s[::-1]\n\ndef decode(s):\n    return s[::-1]\n"
-    assert run(code, tests, backend).verdict is Verdict.accepted  # encode() is the candidate's, as in HumanEval/38
+    report = run(code, tests, backend)
+    assert report.verdict is Verdict.accepted  # encode() is the candidate's, as in HumanEval/38 run as one file
+    assert report.borrowed == ("encode",)      # and the report says so
     method = "class Solution:\n    def add(self, a, b):\n        return a + b\n"
     assert run(method, {"check": CHECK, "entry_point": "add"}, backend).verdict is Verdict.accepted
 
@@ -87,12 +90,14 @@ def test_exploits_that_win_in_a_naive_harness_win_nothing_here(exploit, backend,
     assert report.verdict is not Verdict.accepted and report.passed == 0
 
 
-def test_the_test_process_has_no_network_and_runs_no_programs(backend):
-    for probe in ("import socket\n    socket.socket()", "import subprocess\n    subprocess.run(['true'])"):
-        tests = {"check": f"def check(candidate):\n    assert candidate(1, 2) == 3\n    {probe}\n", "entry_point": "add"}
+def test_the_test_process_has_no_network(backend):
+    with socket.create_server(("127.0.0.1", 0)) as server:  # a service of the host's, on loopback
+        port = server.getsockname()[1]
+        probe = f"import socket\n    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"
+        tests = {"check": f"def check(candidate):\n    assert candidate(1, 2) == 3\n    {probe}", "entry_point": "add"}
         report = run(ADD, tests, backend)
-        assert report.verdict is Verdict.wrong_answer
-        assert "PermissionError" in report.tests[0].detail
+    assert report.verdict is Verdict.wrong_answer
+    assert "the test code raised" in report.tests[0].detail  # refused, unreachable: never connected
 
 
 def test_bad_test_code_is_refused_before_anything_runs():
@@ -132,3 +137,41 @@ def test_test_code_that_writes_over_the_protocol_fails_alone(backend):
              "        except OSError:\n            pass\n    assert candidate(1, 2) == 3\n")
     report = run(ADD, {"check": forge, "entry_point": "add"}, backend)
     assert report.verdict is Verdict.runtime_error and "not a message" in report.tests[0].detail
+
+
+CYCLIC = {  # HumanEval/38 in small: the prompt's helper, the check, and a candidate that redefines the helper
+    "prompt": "def encode(s):\n    return s[1:] + s[:1]\n\ndef decode(s):\n    \"\"\"Undo encode.\"\"\"\n",
+    "check": "def check(candidate):\n    for s in ('abc', 'hello'):\n        assert candidate(encode(s)) == s\n",
+    "entry_point": "decode",
+}
+IDENTITY = "def encode(s):\n    return s\n\ndef decode(s):\n    return s\n"
+
+
+@pytest.mark.parametrize("key", ["prompt", "setup"])
+def test_the_problems_helpers_come_from_its_setup_never_from_the_candidate(key, backend):
+    tests = {key: CYCLIC["prompt"], "check": CYCLIC["check"], "entry_point": "decode"}
+    cheat = run(IDENTITY, tests, backend)
+    assert cheat.verdict is Verdict.wrong_answer and cheat.borrowed == ()
+    right = run("def decode(s):\n    return s[-1:] + s[:-1]\n", tests, backend)
+    assert right.verdict is Verdict.accepted and right.borrowed == ()
+    # Without the prompt the helper can only be the candidate's: it passes, and the report names it.
+    alone = run(IDENTITY, {"check": CYCLIC["check"], "entry_point": "decode"}, backend)
+    assert alone.verdict is Verdict.accepted and alone.borrowed == ("encode",)
+
+
+@pytest.mark.parametrize("raised", ["StopIteration", "StopAsyncIteration", "GeneratorExit", "KeyboardInterrupt",
+                                    "SystemExit"])
+def test_exceptions_that_steer_control_flow_arrive_as_failures(raised, backend):
+    # all(map(...)) stops at a StopIteration raised inside it and returns True: the test would pass.
+    tests = {"check": "def check(candidate):\n    assert all(map(lambda a: candidate(a) == a * 2, [1, 2, 3]))\n",
+             "entry_point": "double"}
+    report = run(f"def double(a):\n    raise {raised}()\n", tests, backend)
+    assert report.verdict is Verdict.runtime_error, report
+
+
+def test_setup_code_is_checked_before_anything_runs():
+    for tests, why in [({"prompt": "def f(:\n", "check": CHECK, "entry_point": "add"}, "prompt code does not parse"),
+                       ({"setup": 3, "check": CHECK, "entry_point": "add"}, "must be Python code"),
+                       ({"setup": "", "prompt": "", "check": CHECK, "entry_point": "add"}, "not both")]:
+        with pytest.raises(BadTests, match=why):
+            parse_tests(tests)

@@ -14,6 +14,7 @@ import pytest
 import sandbox
 from sandbox import Limits, SandboxUnavailable, Verdict, get_language, judge, parse_tests
 from sandbox.backends import seccomp
+from sandbox.backends.bwrap import SPARES
 from tests.conftest import need
 
 pytestmark = pytest.mark.bwrap
@@ -294,16 +295,17 @@ def test_each_session_has_its_own_cgroup_and_it_is_removed(backend):
         return len(_groups(backend) - others)
 
     hierarchies = len(set(backend.cgroups.subtrees.values()))
+    spares = SPARES * hierarchies  # the sandboxes started for the next submissions
     assert run(backend, "print('SAFE')\n").verdict is Verdict.accepted
-    assert _eventually(lambda: ours() == hierarchies)  # the spare's, started for the next submission
+    assert _eventually(lambda: ours() == spares)
     report = run(backend, "import time\ntime.sleep(60)\n", Limits(time_s=1.0, memory_mb=256))
     assert report.verdict is Verdict.time_limit, report
-    assert _eventually(lambda: ours() == hierarchies)
+    assert _eventually(lambda: ours() == spares)
     session = backend.session(LIMITS)  # killed from outside while it waits
-    assert _eventually(lambda: ours() == 2 * hierarchies)
+    assert _eventually(lambda: ours() == spares + hierarchies)
     os.kill(session.proc.pid, signal.SIGKILL)
     session.close(anomaly=True)
-    assert _eventually(lambda: ours() == hierarchies)
+    assert _eventually(lambda: ours() == spares)
     session = backend.session(LIMITS)  # closed in the middle of a session: what runs in it dies at once
     session.close(anomaly=True)
     assert session.proc.wait(timeout=1) is not None
