@@ -35,6 +35,17 @@ OVERRULED: dict[str, tuple[bool, str]] = {
               "allow_set_relation_comp=False, a setting the service does not offer"),
     "mathverify/test_yujianll/test_string_extraction/9": (
         False, "1 + 1/e is not 1 - 1/e; the peer's test checks extraction only and labels the pair True"),
+    # Chains of equalities whose sides differ: the peer grades a chain by its last side, which lets a chain
+    # count for whichever value is written last (issue 17); a false equality is no answer.
+    **dict.fromkeys(("mathverify/test_all/test_relations_math/10", "mathverify/test_all/test_relations_math/12"), (
+        False, "'x = 5+5+1 = 7 = 11' states 11 = 7 and 7 = 11: a chain whose sides differ is no answer")),
+    "mathverify/test_all/test_relations_math/13": (
+        False, "'x = 5+5+1 = 1/3 \\approx 11' states 11 = 1/3: a chain whose sides differ is no answer"),
+    **dict.fromkeys(("mathverify/test_all/test_relations_math/26", "mathverify/test_all/test_relations_math/27"), (
+        False, "'z = 3+3 = 2' states 6 = 2: a chain whose sides differ is no answer")),
+    "mathverify/test_all/test_latex_notation/9": (
+        False, "'\\frac{1}{2} \\$ = \\frac{10}{9}' states 1/2 = 10/9 (the escaped dollar is a currency sign): "
+               "a chain whose sides differ is no answer"),
 }
 
 # id -> why we differ from a label that is mathematically right

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -46,11 +47,43 @@ def _serve(args: argparse.Namespace) -> int:
     from reward_service.api.app import create_app
     settings = _settings(args)
     logs.configure(settings.log_level, settings.log_format)
+    try:
+        sockets = _bind(settings)
+    except _CannotBind as exc:
+        print(f"reward-service: {exc}", file=sys.stderr)
+        return 2
     if not settings.redis_url and not _load_reward_models(settings):
         return 2
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
-                log_config=None, access_log=False)
+    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port,
+                            log_level=settings.log_level, log_config=None, access_log=False)
+    uvicorn.Server(config).run(sockets=sockets)
     return 0
+
+
+class _CannotBind(Exception):
+    """An address ``serve`` cannot listen on; printed as one line."""
+
+
+def _bind(settings: Settings) -> list[socket.socket]:
+    """The API socket, and the metrics socket when REWARD_METRICS_PORT is set (one server, one event loop and
+    one app on two ports: the app tells them apart, auth.Authenticate). Bound here, before the app starts:
+    uvicorn binds after the lifespan, so a port in use said "ready" and then failed."""
+    ports = [(settings.port, "--port / REWARD_PORT")]
+    if settings.metrics_port is not None:
+        ports.append((settings.metrics_port, "REWARD_METRICS_PORT"))
+    sockets: list[socket.socket] = []
+    for port, where in ports:
+        sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: a restart need not wait
+        try:
+            sock.bind((settings.host, port))
+        except OSError as exc:
+            for s in (sock, *sockets):
+                s.close()
+            raise _CannotBind(f"cannot listen on {settings.host}:{port} ({where}): {exc.strerror or exc}") from None
+        sock.set_inheritable(True)
+        sockets.append(sock)
+    return sockets
 
 
 def _worker(args: argparse.Namespace) -> int:

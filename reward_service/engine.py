@@ -26,10 +26,11 @@ from typing import Any
 
 from reward_service import llm_judge, reward_model
 from reward_service.cache import LRUCache, content_key
-from reward_service.grading import extract
+from reward_service.grading import extract, special_tokens
 from reward_service.grading.types import Verdict
 from reward_service.llm_judge import Judges
-from reward_service.pool import JobFailed, JobTimeout, PoolError, ProcessPool, WorkerCrashed
+from reward_service.pool import JobFailed, JobTimeout, OverBudget, PoolError, ProcessPool, WorkerCrashed
+from reward_service.queue.fair import ANONYMOUS
 from reward_service.recipes import Recipe
 from reward_service.schemas import ItemResult, ScoreItem, Status
 from reward_service.scoring import GradingConfig, accuracy_key_parts
@@ -50,6 +51,7 @@ class _Prepared:
     item: ScoreItem
     result_key: str
     accuracy_key: str | None
+    stripped: tuple[str, ...] = ()  # trailing stop tokens taken off its completion (special_tokens.py)
 
 
 class GradingEngine:
@@ -61,7 +63,7 @@ class GradingEngine:
         self.accuracy = LRUCache(budget - budget // 2)
         self._in_flight: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._waiting: Counter[str] = Counter()  # requests waiting on each in-flight verdict
-        self.judges = Judges()
+        self.judges = Judges(settings.judges)  # the operator's (REWARD_JUDGES); recipes only name them
         self._pool: ProcessPool | None = None
         self._code_pool: ProcessPool | None = None
         self._code_pool_lock = asyncio.Lock()
@@ -69,7 +71,8 @@ class GradingEngine:
     async def start(self) -> None:
         """Start the grader processes (forked from a forkserver that has loaded the graders)."""
         self._pool = await asyncio.to_thread(
-            ProcessPool, self.settings.workers, memory_limit_mb=self.settings.grader_memory_mb, name="graders")
+            ProcessPool, self.settings.workers, memory_limit_mb=self.settings.grader_memory_mb, name="graders",
+            per_caller_limit=self.settings.per_key_concurrency)
         if self.settings.sandbox_backend in ("auto", "docker"):
             threading.Thread(target=_prepare_sandbox_image, name="sandbox-image", daemon=True).start()
 
@@ -77,10 +80,12 @@ class GradingEngine:
         async with self._code_pool_lock:  # started on first use: most deployments never grade code
             if self._code_pool is None:
                 self._code_pool = await asyncio.to_thread(
-                    ProcessPool, self.settings.code_workers, name="code-graders")
+                    ProcessPool, self.settings.code_workers, name="code-graders",
+                    per_caller_limit=self.settings.per_key_concurrency)
         return self._code_pool
 
-    async def score(self, items: list[ScoreItem], recipe: Recipe) -> list[ItemResult]:
+    async def score(self, items: list[ScoreItem], recipe: Recipe, *,
+                    caller: str = ANONYMOUS) -> list[ItemResult]:
         if len(items) <= PREPARE_INLINE:
             prepared = self._prepare_many(items, recipe)
         else:
@@ -92,15 +97,16 @@ class GradingEngine:
         for start in range(0, len(todo), START_SLICE):
             if start:
                 await asyncio.sleep(0)  # creating thousands of tasks is loop time too
-            tasks += [asyncio.ensure_future(self._grade(p, recipe)) for _, p in todo[start:start + START_SLICE]]
+            tasks += [asyncio.ensure_future(self._grade(p, recipe, caller))
+                      for _, p in todo[start:start + START_SLICE]]
         results = list(prepared)
         for (i, _), result in zip(todo, await asyncio.gather(*tasks), strict=True):
             results[i] = result
         return results  # type: ignore[return-value]
 
-    async def score_one(self, item: ScoreItem, recipe: Recipe) -> ItemResult:
+    async def score_one(self, item: ScoreItem, recipe: Recipe, *, caller: str = ANONYMOUS) -> ItemResult:
         prepared = self._prepare(item, recipe)
-        return await self._grade(prepared, recipe) if isinstance(prepared, _Prepared) else prepared
+        return await self._grade(prepared, recipe, caller) if isinstance(prepared, _Prepared) else prepared
 
     def _prepare_many(self, items: list[ScoreItem], recipe: Recipe) -> list[_Prepared | ItemResult]:
         return [self._prepare(item, recipe) for item in items]
@@ -110,30 +116,32 @@ class GradingEngine:
         problem = self._check_limits(item)
         if problem:
             return ItemResult(id=valid(item.id), reward=None, status=Status.invalid, error=problem)
+        tokens = special_tokens.stop_tokens(self.settings.extra_stop_tokens)
+        item, stripped = special_tokens.strip_item(item, tokens)  # before any key, grader, judge or model
         result_key = result_cache_key(item, recipe) if self.results.max_bytes else ""  # no hashing for nothing
         hit = self.results.get(result_key) if result_key else None
         if hit is not None:
-            return _with_id(hit, item.id, cached=True)
+            return special_tokens.noted(_with_id(hit, item.id, cached=True), stripped)
         text = extract.completion_text(item.completion)
         split = extract.split_completion(text, extract.prompt_prefills_think(item.prompt))
         parts = accuracy_key_parts(item, split.region, recipe)
-        return _Prepared(item, result_key, None if parts is None else content_key(parts))
+        return _Prepared(item, result_key, None if parts is None else content_key(parts), stripped)
 
-    async def _grade(self, prepared: _Prepared, recipe: Recipe) -> ItemResult:
+    async def _grade(self, prepared: _Prepared, recipe: Recipe, caller: str) -> ItemResult:
         item = prepared.item
         if prepared.accuracy_key is None:
-            result, _ = await self._run(item, recipe, None)
+            result, _ = await self._run(item, recipe, None, caller)
         else:
-            result = await self._score_with_accuracy(item, recipe, prepared.accuracy_key)
+            result = await self._score_with_accuracy(item, recipe, prepared.accuracy_key, caller)
         if llm_judge.wanted(recipe):
             result = await llm_judge.apply(self.judges, item, recipe, result)
         if reward_model.wanted(recipe):
             result = await reward_model.apply(item, recipe, result)
         if result.status is Status.ok:
             self.results.put(prepared.result_key, result)
-        return result
+        return special_tokens.noted(result, prepared.stripped)
 
-    async def _score_with_accuracy(self, item: ScoreItem, recipe: Recipe, key: str) -> ItemResult:
+    async def _score_with_accuracy(self, item: ScoreItem, recipe: Recipe, key: str, caller: str) -> ItemResult:
         known = self.accuracy.get(key)
         if known is None:
             shared = self._in_flight.get(key)
@@ -141,12 +149,13 @@ class GradingEngine:
                 shared = asyncio.get_running_loop().create_future()
                 self._in_flight[key] = shared
                 try:
-                    result, verdict = await self._verdict_for_all(item, recipe, key)
+                    result, verdict = await self._verdict_for_all(item, recipe, key, caller)
                 except asyncio.CancelledError:
                     # Our caller gave up; those waiting on this verdict did not. Grading it again in a task of
                     # its own costs one more run, only on this rare path (the common one makes no task).
                     if self._waiting[key]:
-                        task = asyncio.create_task(self._verdict_for_all(item, recipe, key), name=f"verdict-{key[:8]}")
+                        task = asyncio.create_task(self._verdict_for_all(item, recipe, key, caller),
+                                                   name=f"verdict-{key[:8]}")
                         task.add_done_callback(partial(self._publish, key, shared))
                     else:
                         self._publish(key, shared, asyncio.CancelledError())
@@ -163,12 +172,12 @@ class GradingEngine:
                 self._waiting[key] -= 1
                 if not self._waiting[key]:
                     del self._waiting[key]
-        result, _ = await self._run(item, recipe, known)
+        result, _ = await self._run(item, recipe, known, caller)
         return result
 
-    async def _verdict_for_all(self, item: ScoreItem, recipe: Recipe,
-                               key: str) -> tuple[ItemResult, dict[str, Any]]:
-        result, verdict = await self._run(item, recipe, None)
+    async def _verdict_for_all(self, item: ScoreItem, recipe: Recipe, key: str,
+                               caller: str) -> tuple[ItemResult, dict[str, Any]]:
+        result, verdict = await self._run(item, recipe, None, caller)
         if verdict is None:  # the job itself failed: waiters share this item's failure
             verdict = Verdict(None, result.status, result.error).to_dict()
         elif verdict["status"] == Status.ok:
@@ -193,16 +202,23 @@ class GradingEngine:
         else:
             shared.set_result(outcome)
 
-    async def _run(self, item: ScoreItem, recipe: Recipe,
-                   accuracy: dict[str, Any] | None) -> tuple[ItemResult, dict[str, Any] | None]:
-        """One grader-process job; turns pool failures into this item's result."""
+    async def _run(self, item: ScoreItem, recipe: Recipe, accuracy: dict[str, Any] | None,
+                   caller: str = ANONYMOUS) -> tuple[ItemResult, dict[str, Any] | None]:
+        """One grader-process job, queued under ``caller``; turns pool failures into this item's result. An
+        answer that ran past its budget gets the verdict its grader gave for that, and the job runs again
+        with it (quick: the other components are graded, the accuracy is not)."""
         code = item.task == "code"
         pool = await self._code() if code else self._pool
         assert pool is not None, "engine not started"
         timeout = self.settings.code_item_timeout_s if code else self.settings.item_timeout_s
+        budget = None if code else min(self.settings.answer_budget_s, timeout) or None
         args = (item.model_dump(mode="json"), recipe_key(recipe), accuracy, self._config)
         try:
-            out = await pool.arun("reward_service.scoring.score_job", args, timeout)
+            out = await pool.arun("reward_service.scoring.score_job", args, timeout, owner=caller, budget=budget)
+        except OverBudget as exc:
+            if accuracy is not None:  # only the accuracy has a budget: never loops
+                return _failed(item, Status.timeout, str(exc)), None
+            return await self._run(item, recipe, exc.fallback, caller)
         except JobTimeout as exc:
             return _failed(item, Status.timeout, str(exc)), None
         except (WorkerCrashed, JobFailed) as exc:

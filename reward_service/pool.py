@@ -4,9 +4,19 @@ Why not ``concurrent.futures.ProcessPoolExecutor``: it cannot kill one stuck tas
 pipe; a job that runs past its limit gets its process SIGKILLed and replaced, and the caller gets
 :class:`JobTimeout`. A worker that dies mid-job (segfault, OOM kill) gives :class:`WorkerCrashed`. Workers are
 forked from a forkserver that has the graders imported, so a replacement starts in milliseconds and the
-parent's threads (uvicorn, the executor) never leak into a fork. A replacement that fails to start (fork
+parent's threads (uvicorn, the dispatchers) never leak into a fork. A replacement that fails to start (fork
 refused, memory short) is retried with exponential backoff, and finished respawn threads are dropped: a
 pool that lives for months holds no more than its size in either.
+
+**Fair share.** :meth:`ProcessPool.arun` queues each job under its caller (an API key id); a free grader
+takes the next job of the caller that has had the least grader time (:mod:`reward_service.queue.fair`), so
+one caller's slow batch does not hold another's quick items behind it, and optionally no caller runs more
+than ``per_caller_limit`` jobs at once.
+
+**The answer's budget.** A job may say, part-way, "from here the time is the answer's; if I am killed for
+time, answer this" (:mod:`reward_service.grading.budget`). Given a ``budget``, :meth:`ProcessPool.run` then
+allows it that many seconds more (within its limit) and on expiry kills it and raises :class:`OverBudget`
+with that answer, instead of :class:`JobTimeout`.
 """
 
 from __future__ import annotations
@@ -20,10 +30,14 @@ import queue
 import resource
 import signal
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
 from multiprocessing.connection import Connection
 from typing import Any
+
+from reward_service.grading import budget as answer_budget
+from reward_service.queue.fair import ANONYMOUS, FairQueue, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +63,41 @@ class JobFailed(PoolError):
     """The job raised inside the worker; the message carries the remote exception."""
 
 
+class OverBudget(Exception):
+    """The job ran past the budget it started with :func:`~reward_service.grading.budget.answer_phase` and was
+    killed; ``fallback`` is what it said to answer then."""
+
+    def __init__(self, fallback: Any, seconds: float) -> None:
+        super().__init__(f"the answer's evaluation exceeded its {seconds:g} s budget and was killed")
+        self.fallback = fallback
+
+
+_Job = tuple["Future[Any]", str, tuple[Any, ...], float, float | None]  # future, fn, args, timeout, budget
+BUDGET_POLL_S = 0.05  # how often a job in its answer's phase has its CPU time looked at
+
+
+class _Spent:
+    """CPU seconds a process has used since this was made (from /proc; wall seconds where there is none)."""
+
+    def __init__(self, pid: int | None) -> None:
+        self.pid, self.wall = pid, time.monotonic()
+        self.start = self._cpu()
+
+    def _cpu(self) -> float | None:
+        try:
+            with open(f"/proc/{self.pid}/stat") as f:
+                fields = f.read().rpartition(")")[2].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def seconds(self) -> float:
+        now = self._cpu()
+        if now is None or self.start is None:
+            return time.monotonic() - self.wall
+        return now - self.start
+
+
 def _resolve(dotted: str) -> Any:
     module, _, name = dotted.rpartition(".")
     return getattr(importlib.import_module(module), name)
@@ -70,12 +119,15 @@ def _worker_main(conn: Connection, initializer: str | None, memory_limit_mb: int
             return
         if job is None:
             return
-        fn_name, args = job
+        fn_name, args, seconds = job
+        answer_budget.arm(lambda verdict: conn.send(("fallback", verdict)), seconds)
         try:
             fn = functions.get(fn_name) or functions.setdefault(fn_name, _resolve(fn_name))
             conn.send(("ok", fn(*args)))
         except Exception as exc:  # reported to the caller, the worker lives on
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        finally:
+            answer_budget.arm(None, None)
 
 
 class _Worker:
@@ -97,11 +149,12 @@ class _Worker:
 
 
 class ProcessPool:
-    """``size`` grader processes; :meth:`run` blocks, :meth:`arun` awaits (via a bounded thread executor)."""
+    """``size`` grader processes; :meth:`run` blocks, :meth:`arun` awaits (``size`` dispatcher threads take
+    queued jobs in fair order)."""
 
     def __init__(self, size: int, *, initializer: str | None = None, start_timeout: float = 120.0,
                  memory_limit_mb: int | None = None, name: str = "graders",
-                 respawn_backoff: tuple[float, float] = (0.1, 30.0)) -> None:
+                 respawn_backoff: tuple[float, float] = (0.1, 30.0), per_caller_limit: int = 0) -> None:
         self.size = size
         self._backoff = respawn_backoff  # (first delay, longest delay) between failed respawns
         self._initializer = initializer
@@ -116,10 +169,15 @@ class ProcessPool:
         self._closing = threading.Event()  # wakes respawns sleeping in their backoff
         self._respawns: list[threading.Thread] = []
         self.replaced = 0  # workers killed and replaced (timeouts and crashes), for metrics and tests
-        self._executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix=name)
-        workers = list(self._executor.map(lambda _: self._spawn(), range(size)))
-        for w in workers:
-            self._idle.put(w)
+        self._jobs: FairQueue[_Job] = FairQueue(per_caller_limit)
+        self._wakeup = threading.Condition(self._lock)  # a job queued, or the pool closing
+        with ThreadPoolExecutor(max_workers=size, thread_name_prefix=f"{name}-start") as starter:
+            for worker in list(starter.map(lambda _: self._spawn(), range(size))):
+                self._idle.put(worker)
+        self._dispatchers = [threading.Thread(target=self._dispatch, name=f"{name}-{i}", daemon=True)
+                             for i in range(size)]
+        for thread in self._dispatchers:
+            thread.start()
 
     def _spawn(self) -> _Worker:
         worker = _Worker(self._ctx, self._initializer, self._start_timeout, self._memory_limit_mb)
@@ -157,17 +215,15 @@ class ProcessPool:
         with self._lock:
             return sum(t.is_alive() for t in self._respawns)
 
-    def run(self, fn: str, args: tuple[Any, ...], timeout: float) -> Any:
-        """Call ``fn`` (a dotted name) with ``args`` in a worker; kill it past ``timeout`` seconds."""
+    def run(self, fn: str, args: tuple[Any, ...], timeout: float, budget: float | None = None) -> Any:
+        """Call ``fn`` (a dotted name) with ``args`` in a worker; kill it past ``timeout`` seconds, or past
+        ``budget`` seconds after it starts its answer's phase (then :class:`OverBudget`)."""
         if self._closed:
             raise PoolError("pool is closed")
         worker = self._idle.get()
         try:
-            worker.conn.send((fn, args))
-            if not worker.conn.poll(timeout):
-                self._replace_later(worker)
-                raise JobTimeout(f"grading exceeded {timeout:g} s and was killed")
-            status, payload = worker.conn.recv()
+            worker.conn.send((fn, args, budget))
+            status, payload = self._outcome(worker, timeout, budget)
         except (EOFError, OSError) as exc:
             worker.process.join(timeout=1)  # reap it, to report how it died
             code = worker.process.exitcode
@@ -178,23 +234,87 @@ class ProcessPool:
             raise JobFailed(payload)
         return payload
 
-    async def arun(self, fn: str, args: tuple[Any, ...], timeout: float) -> Any:
-        """:meth:`run` in the pool's threads. A job cancelled before a thread takes it never runs; whoever set
-        :data:`submitted` in this context sees the job's future there (to tell queued from started)."""
-        job = self._executor.submit(self.run, fn, args, timeout)
+    def _outcome(self, worker: _Worker, timeout: float, budget: float | None) -> tuple[str, Any]:
+        """The job's final message. The worker is killed at ``timeout`` (wall clock), or once its answer's
+        phase has used ``budget`` seconds of CPU: CPU, not wall time, so that a loaded machine, which slows
+        every grader, never turns a right answer into a 0 (past the wall deadline with its budget unspent,
+        the item is a timeout, as before)."""
+        deadline, fallback, phase = time.monotonic() + timeout, None, None
+        while True:
+            now = time.monotonic()
+            wait = deadline - now if fallback is None else min(deadline - now, BUDGET_POLL_S)
+            if worker.conn.poll(max(0.0, wait)):
+                status, payload = worker.conn.recv()
+                if status != "fallback":
+                    return status, payload
+                if fallback is None and budget:  # the first one starts the answer's budget
+                    phase = _Spent(worker.process.pid)
+                fallback = payload
+                continue
+            over = phase is not None and budget is not None and phase.seconds() >= budget
+            if over or time.monotonic() >= deadline:
+                self._replace_later(worker)
+                if over:
+                    raise OverBudget(fallback, budget or 0.0)
+                raise JobTimeout(f"grading exceeded {timeout:g} s and was killed")
+
+    async def arun(self, fn: str, args: tuple[Any, ...], timeout: float, *, owner: str = ANONYMOUS,
+                   budget: float | None = None) -> Any:
+        """:meth:`run` in the pool's threads, queued under ``owner`` (see the module docstring). A job cancelled
+        before a thread takes it never runs; whoever set :data:`submitted` in this context sees the job's
+        future there (to tell queued from started)."""
+        job: Future[Any] = Future()
+        with self._wakeup:
+            if self._closed:
+                raise PoolError("pool is closed")
+            self._jobs.put(owner, (job, fn, args, timeout, budget))
+            self._wakeup.notify()
         seen = submitted.get()
         if seen is not None:
             seen.append(job)
         return await asyncio.wrap_future(job)
+
+    def _dispatch(self) -> None:
+        """A dispatcher thread: take the next job in fair order, run it, charge its time to its caller."""
+        while (ticket := self._next()) is not None:
+            job, fn, args, timeout, budget = ticket.item
+            try:
+                if job.set_running_or_notify_cancel():  # False: cancelled while queued, it never runs
+                    try:
+                        job.set_result(self.run(fn, args, timeout, budget))
+                    except BaseException as exc:
+                        job.set_exception(exc)
+            finally:
+                with self._wakeup:
+                    self._jobs.done(ticket)
+                    self._wakeup.notify()  # a caller at its limit may start again
+
+    def _next(self) -> Ticket[_Job] | None:
+        with self._wakeup:
+            while not self._closed:
+                ticket = self._jobs.pop()
+                if ticket is not None:
+                    return ticket
+                self._wakeup.wait()
+        return None
+
+    def queued(self, owner: str | None = None) -> int:
+        """Jobs waiting for a grader (of ``owner``, or of everyone)."""
+        with self._lock:
+            return len(self._jobs) if owner is None else self._jobs.waiting_of(owner)
 
     def pids(self) -> list[int]:
         with self._lock:
             return [w.process.pid for w in self._all if w.process.pid is not None]
 
     def close(self) -> None:
-        self._closed = True
+        with self._wakeup:
+            self._closed = True
+            waiting = self._jobs.drain()
+            self._wakeup.notify_all()
+        for job, *_ in waiting:
+            job.cancel()
         self._closing.set()
-        self._executor.shutdown(wait=False, cancel_futures=True)
         with self._lock:
             respawns = list(self._respawns)
         for thread in respawns:

@@ -21,15 +21,19 @@ class _Options(BaseModel):
 
 
 class JudgeEndpoint(_Options):
-    """An OpenAI-compatible chat-completions endpoint (vLLM, SGLang, a provider)."""
+    """An LLM judge the operator declares (``REWARD_JUDGES``: name -> this): an OpenAI-compatible
+    chat-completions endpoint (vLLM, SGLang, a provider). Never a recipe's: a caller names one."""
 
     base_url: str = Field(description="e.g. http://127.0.0.1:8001/v1 (the path before /chat/completions).")
     model: str = Field(min_length=1)
     api_key_env: str | None = Field(None, description="Environment variable holding the key (never the key).")
     timeout_s: float = Field(30.0, gt=0, le=600)
     retries: int = Field(2, ge=0, le=10, description="Retries of a failed or 5xx/429 call, with backoff.")
-    max_concurrency: int = Field(8, ge=1, le=1024, description="Calls in flight to this endpoint, per process.")
+    max_concurrency: int = Field(8, ge=1, le=1024, description="Calls in flight to this judge, per process, "
+                                                               "for every caller together.")
     max_tokens: int = Field(16, ge=1, le=4096)
+    max_answer_chars: int = Field(8000, ge=16, le=1_000_000, description="The longest answer the judge is asked "
+                                  "about (a longer one earns 0 unasked); question and reference are cut to it.")
 
     @model_validator(mode="after")
     def _http(self) -> JudgeEndpoint:
@@ -38,15 +42,33 @@ class JudgeEndpoint(_Options):
         return self
 
 
+OPERATOR_FIELDS = frozenset(JudgeEndpoint.model_fields)  # what only REWARD_JUDGES may say about a judge
+
+
+class JudgeChoice(_Options):
+    """A recipe's judge: the name of one the operator declared, so no request chooses a URL, key or limit."""
+
+    judge: str = Field(min_length=1, max_length=64, description="A judge declared in REWARD_JUDGES.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_name_only(cls, data: Any) -> Any:
+        chosen = sorted(OPERATOR_FIELDS & data.keys()) if isinstance(data, dict) else []
+        if chosen:
+            raise ValueError(f"{', '.join(chosen)}: judges are declared by the operator in REWARD_JUDGES; "
+                             'a recipe names one: {"judge": "<name>"}')
+        return data
+
+
 class AccuracyOptions(_Options):
     partial: bool = Field(False, description="Code: reward the passed fraction instead of all-or-nothing.")
     float_rounding: int = Field(6, ge=0, le=15, description="Math: decimals kept when an answer is a float.")
     strict: bool = Field(True, description="Math: variable names matter (x+1 is not y+1).")
-    judge_fallback: JudgeEndpoint | None = Field(None, description="Math: ask this LLM judge only where the rules "
-                                                 "found no answer they could read or could not read the reference.")
+    judge_fallback: JudgeChoice | None = Field(None, description="Math: ask this LLM judge only where the rules "
+                                               "found no answer they could read or could not read the reference.")
 
 
-class LlmJudgeOptions(JudgeEndpoint):
+class LlmJudgeOptions(JudgeChoice):
     scope: Literal["answer", "full"] = Field("answer", description="answer: the final answer only; full: all of it.")
     criteria: str | None = Field(None, max_length=2000, description="Appended to the rubric prompt.")
 

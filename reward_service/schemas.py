@@ -22,6 +22,31 @@ Task = Literal["math", "code", "countdown", "none"]
 
 ItemId = str | int
 
+MAX_NESTING = 64
+"""How deep a caller's free-form JSON (``tests``, an object ``answer``, recipe options) may nest. Real test
+suites need a handful of levels; deeper is refused here (a 422 naming the field), measured without
+recursion, so that nothing after the edge (hashing, the surrogate check, the queue's JSON) recurses deeper."""
+
+
+def nesting(value: Any, limit: int = MAX_NESTING) -> int:
+    """How deep ``value``'s lists and dicts nest, counted up to ``limit + 1`` (iteratively: any input)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list | tuple):
+            depth += 1
+            deepest = max(deepest, depth)
+            if depth > limit:
+                return depth
+            stack.extend((child, depth) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
+def _shallow(value: Any) -> Any:
+    if nesting(value) > MAX_NESTING:
+        raise ValueError(f"nested deeper than {MAX_NESTING} levels")
+    return value
+
 
 class Status(StrEnum):
     ok = "ok"            # graded; ``reward`` is a number
@@ -88,7 +113,7 @@ class ScoreItem(BaseModel):
         # References often arrive as numbers in JSON; grade their text form. A countdown reference may come as
         # the object itself (data sets store it so): it travels as its JSON text.
         if isinstance(v, dict):
-            return json.dumps(v)
+            return json.dumps(_shallow(v))
         return str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
 
 
@@ -155,6 +180,11 @@ class ItemResult(BaseModel):
 
 class ScoreResponse(BaseModel):
     results: list[ItemResult]
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _options_shallow(cls, v: Any) -> Any:
+        return _shallow(v)
 
 
 class Health(BaseModel):

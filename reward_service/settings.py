@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
+from difflib import get_close_matches
 from functools import lru_cache
-from typing import Literal
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from reward_service.recipes import BUILTIN, JudgeEndpoint
 
 
 def _default_workers() -> int:
@@ -48,6 +54,16 @@ class Settings(BaseSettings):
 
     default_recipe: str = Field("r1-zero", description="Recipe used when a request names none.")
 
+    @field_validator("default_recipe")
+    @classmethod
+    def _known_recipe(cls, value: str) -> str:
+        """A name no request could use would fail every request that names none: refuse it at start."""
+        if value not in BUILTIN:
+            close = get_close_matches(value, BUILTIN, n=1)
+            meant = f"did you mean {close[0]!r}? " if close else ""
+            raise ValueError(f"unknown recipe {value!r}; {meant}known: {', '.join(sorted(BUILTIN))}")
+        return value
+
     # Sandbox (code items)
     sandbox_backend: Literal["auto", "docker", "bwrap", "unsafe-local", "none"] = Field(
         "auto", description="'auto' takes Docker, else bubblewrap; 'unsafe-local' is for trusted code only.")
@@ -61,6 +77,57 @@ class Settings(BaseSettings):
                                       "this process loads at start and serves to recipes' reward_model "
                                       "components; one that cannot be loaded stops the start.")
     reward_model_device: str = Field("auto", description="auto (a GPU when there is one), cpu, cuda, cuda:1...")
+
+    # LLM judges (operator-declared)
+    judges: Annotated[dict[str, JudgeEndpoint], NoDecode] = Field(
+        default_factory=dict, description='JSON: judge name -> {"base_url", "model", "api_key_env", "timeout_s", '
+        '"retries", "max_concurrency", "max_tokens", "max_answer_chars"}. Recipes name one ({"judge": "local"}); '
+        "they can reach no other URL, key or limit. Declare the same on the API and on every worker.")
+    judges_file: str | None = Field(None, description="A JSON file of more judges (same form as REWARD_JUDGES).")
+
+    @field_validator("judges", mode="before")
+    @classmethod
+    def _judges_json(cls, value: Any) -> Any:
+        return cls._parse_judges(value, "")
+
+    @model_validator(mode="after")
+    def _judges_from_file(self) -> Settings:
+        if self.judges_file:
+            try:
+                text = Path(self.judges_file).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ValueError(f"REWARD_JUDGES_FILE: cannot read {self.judges_file}: {exc.strerror}") from None
+            more = self._parse_judges(text, f"REWARD_JUDGES_FILE ({self.judges_file}): ")
+            twice = sorted(more.keys() & self.judges.keys())
+            if twice:
+                raise ValueError(f"judge(s) {', '.join(twice)} declared in both REWARD_JUDGES and REWARD_JUDGES_FILE")
+            self.judges = {**self.judges, **more}
+        return self
+
+    @staticmethod
+    def _parse_judges(value: Any, where: str) -> dict[str, JudgeEndpoint]:
+        """JSON (or a dict) -> the judges, checked; a mistake is one line naming the judge and the field."""
+        if isinstance(value, str):
+            if not value.strip():
+                return {}
+            try:
+                value = json.loads(value)
+            except ValueError as exc:
+                raise ValueError(f"{where}not JSON ({exc})") from None
+        if not isinstance(value, dict):
+            raise ValueError(f"{where}a JSON object of judge name -> endpoint")
+        judges = {}
+        for name, spec in value.items():
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name):
+                raise ValueError(f"{where}judge name {name!r}: letters, digits, '.', '_' and '-', at most 64")
+            try:
+                judges[name] = JudgeEndpoint.model_validate(spec)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                field = ".".join(map(str, first["loc"]))
+                said = first["msg"].removeprefix("Value error, ")
+                raise ValueError(f"{where}judge {name!r}: {field + ': ' if field else ''}{said}") from None
+        return judges
 
     # Queue
     redis_url: str | None = Field(None, description="Redis URL; unset = embedded in-process queue.")
@@ -95,12 +162,38 @@ class Settings(BaseSettings):
                                                         "comments. Any key turns auth on.")
     rate_limit_per_minute: int = Field(0, ge=0, description="Requests per API key per minute (0 = no limit).")
 
+    # Fair share and budgets
+    answer_budget_s: float = Field(3.0, ge=0, le=600, description="Math items: CPU seconds the answer's "
+                                   "evaluation may take once the reference is parsed and evaluated (capped at "
+                                   "item_timeout_s); past it the grader is killed and the accuracy is 0 with the "
+                                   "reason, status ok, not a timeout. 0 = no budget of its own.")
+    per_key_concurrency: int = Field(0, ge=0, description="Items of one API key graded at once in each grader "
+                                     "pool (math, code) of the embedded queue; past it that key's items wait, "
+                                     "they are not refused (0 = no cap: graders are shared fairly by grader "
+                                     "time anyway). Redis workers share fairly but do not cap.")
+    memory_jobs_key_share: float = Field(0.25, gt=0, le=1, description="Embedded queue with API keys: the "
+                                         "share of memory_jobs_max_items one key may hold in /jobs; past it that "
+                                         "key gets 429 while others still get 202 (with auth off there is one "
+                                         "caller, and it may hold all of it).")
+
+    # Framework compatibility
+    extra_stop_tokens: str | None = Field(None, description="Comma-separated special tokens stripped, besides the "
+                                          "known end-of-sequence, end-of-turn and padding tokens, from the end of "
+                                          "every completion before grading (OpenRLHF decodes with them left in); "
+                                          "details.stripped_tokens says what went. Set it on the API and on "
+                                          "every worker alike.")
+
     # Operations
     log_format: Literal["json", "text"] = Field("json", description="json: one object per line, with the "
                                                                     "request id; text: for humans.")
+    metrics_port: int | None = Field(None, ge=1, le=65535, description="Serve /metrics on this port alone (same "
+                                     "host, no key: expose it to Prometheus only) and not on the API port. "
+                                     "Unset: /metrics is on the API port and needs a key when keys are on.")
 
     @model_validator(mode="after")
     def _sane(self) -> Settings:
+        if self.metrics_port is not None and self.metrics_port == self.port:
+            raise ValueError("metrics_port must differ from port")
         if self.code_item_timeout_s < self.item_timeout_s:
             raise ValueError("code_item_timeout_s must be >= item_timeout_s")
         if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):

@@ -304,7 +304,7 @@ class Worker:
                       self.name, work.index, work.held.chunk.job, tries - 1)
             return failed(work.item.model_dump(), f"grading this item stopped the worker {tries - 1} times")
         try:
-            return await self.engine.score_one(work.item, _recipe(work.held.chunk.recipe))
+            return await self.engine.score_one(work.item, _recipe(work.held.chunk.recipe), caller=work.owner)
         except Exception as exc:  # a bug, not a crash: answer rather than redeliver forever
             log.exception("worker %s: item %d of job %s failed", self.name, work.index, work.held.chunk.job)
             return failed(work.item.model_dump(), f"worker error: {exc!r}")
@@ -312,7 +312,9 @@ class Worker:
 
 async def run_worker(settings: Settings) -> None:
     """Start the grader pool, then work until SIGTERM/SIGINT (see the module docstring for how it stops)."""
-    engine = GradingEngine(settings)
+    # Lanes share the graders fairly by owner; a per-key cap at the pool would hold the lanes of a capped
+    # key's items, and with them the claiming of every other key's chunks behind them in the stream.
+    engine = GradingEngine(settings.model_copy(update={"per_key_concurrency": 0}))
     await engine.start()
     client = connect(settings)
     stop = asyncio.Event()

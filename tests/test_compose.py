@@ -60,7 +60,7 @@ def test_compose_up_grades_a_math_batch(tmp_path):
         deadline = time.monotonic() + 300
         while True:
             try:
-                ready = httpx.get(url + "/readyz", timeout=5)
+                ready = httpx.get(url + "/readyz", headers={"Authorization": f"Bearer {key}"}, timeout=5)
                 if ready.status_code == 200 and ready.json()["workers"] == 2:
                     break
             except httpx.TransportError:

@@ -31,10 +31,11 @@ async def build_backend(settings: Settings) -> GradingBackend:
     return metrics.CountingBackend(engine)
 
 
-def _job_store(backend: GradingBackend, settings: Settings) -> JobStore:
+def _job_store(backend: GradingBackend, settings: Settings, keys: auth.KeyRing) -> JobStore:
     if isinstance(backend, JobStore):  # the Redis queue keeps its jobs in Redis
         return backend
-    return MemoryJobs(backend, settings.job_ttl_s, settings.memory_jobs_max_items)
+    share = settings.memory_jobs_key_share if keys.enabled else 1.0  # auth off: one caller, all of it
+    return MemoryJobs(backend, settings.job_ttl_s, settings.memory_jobs_max_items, share)
 
 
 def create_app(settings: Settings | None = None, backend: GradingBackend | None = None) -> FastAPI:
@@ -44,7 +45,7 @@ def create_app(settings: Settings | None = None, backend: GradingBackend | None 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = backend is None
         app.state.backend = backend if backend is not None else await build_backend(settings)
-        app.state.jobs = _job_store(app.state.backend, settings)
+        app.state.jobs = _job_store(app.state.backend, settings, app.state.keys)
         app.state.rate_limiter = auth.RateLimiter(settings.rate_limit_per_minute,
                                                   getattr(app.state.backend, "redis", None))
         auth.warn_if_open(app.state.keys, settings)
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, backend: GradingBackend | None 
     app.state.keys = auth.KeyRing.from_settings(settings)  # a bad keys file fails here, at start-up
     app.state.registry = CollectorRegistry(auto_describe=True)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(auth.Authenticate, keys=app.state.keys, metrics_port=settings.metrics_port)  # before bodies
     app.add_middleware(metrics.RequestContext, registry=app.state.registry)  # outermost: sees every answer
     errors.install(app)
     docs.install(app)

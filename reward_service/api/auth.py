@@ -5,12 +5,18 @@ comments); an entry ``sha256:<hex>`` is a key given by its hash, so the file nee
 SHA-256 digests are kept in memory and a presented key is compared with every one of them in constant time.
 A caller is known by its key id, the first 16 hex digits of the digest: jobs are owned by it, logs show it.
 With no key configured auth is off (the embedded default) and the service says so loudly at start-up.
+
+Auth comes first: :class:`Authenticate` answers 401 before a body is read or validated, so a caller without
+a key learns nothing about what a valid request looks like. Open without a key: ``/healthz``, ``/readyz``
+(which then says only whether the service is ready), the docs and the schema. ``/metrics`` needs a key, or
+is served only on ``REWARD_METRICS_PORT`` (for the operator's Prometheus; the API port then answers 404).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import time
 from collections import defaultdict
@@ -22,11 +28,11 @@ from fastapi import Depends, Request
 
 from reward_service import constants as k
 from reward_service.errors import RateLimited, Unauthorized
+from reward_service.queue.fair import ANONYMOUS
 from reward_service.settings import Settings
 
 log = logging.getLogger(__name__)
 
-ANONYMOUS = "anonymous"
 
 
 @dataclass(frozen=True)
@@ -106,18 +112,62 @@ class RateLimiter:
 async def caller(request: Request) -> str:
     """The caller's key id (``anonymous`` when auth is off); 401 without a valid key; 429 past its rate."""
     keys: KeyRing = request.app.state.keys
-    owner = _identify(keys, request.headers.get("authorization", "")) if keys.enabled else ANONYMOUS
+    owner = getattr(request.state, "caller", None) if keys.enabled else ANONYMOUS
+    if owner is None:  # Authenticate has refused it already; this is the second wall
+        raise Unauthorized(MISSING)
     request.state.caller = owner
     await request.app.state.rate_limiter.hit(owner)
     return owner
 
 
-def _identify(keys: KeyRing, header: str) -> str:
+MISSING = "missing or invalid API key (send 'Authorization: Bearer <key>')"
+OPEN = ("/healthz", "/readyz", "/openapi.json", "/docs")  # and the docs' assets: no key needed
+
+
+def identify(keys: KeyRing, header: str) -> str | None:
+    """The key id of a bearer ``header``'s valid key, else None."""
     scheme, _, token = header.partition(" ")
-    owner = keys.identify(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
-    if owner is None:
-        raise Unauthorized("missing or invalid API key (send 'Authorization: Bearer <key>')")
-    return owner
+    return keys.identify(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+
+
+class Authenticate:
+    """Pure ASGI middleware: who is calling (``scope["state"]["caller"]``: a key id, or None without a valid
+    key), and a 401 for any route but the open ones before its body is read. Requests that arrive on the
+    metrics port (``metrics_port``) reach ``/metrics`` only, without a key."""
+
+    def __init__(self, app: Any, keys: KeyRing, metrics_port: int | None) -> None:
+        self.app, self.keys, self.metrics_port = app, keys, metrics_port
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path, on_metrics_port = scope["path"], self._on_metrics_port(scope)
+        if self.metrics_port is not None and on_metrics_port != (path == "/metrics"):
+            await _answer(send, 404, "not here: /metrics is served on the metrics port alone"
+                          if path == "/metrics" else "the metrics port serves /metrics only")
+            return
+        if self.keys.enabled:
+            headers = dict(scope.get("headers") or [])
+            owner = identify(self.keys, headers.get(b"authorization", b"").decode("latin-1"))
+            scope.setdefault("state", {})["caller"] = owner
+            public = on_metrics_port or path in OPEN or path.startswith("/docs-assets/")
+            if owner is None and not public:
+                await _answer(send, 401, MISSING, [(b"www-authenticate", b"Bearer")])
+                return
+        await self.app(scope, receive, send)
+
+    def _on_metrics_port(self, scope: dict[str, Any]) -> bool:
+        server = scope.get("server")
+        return bool(self.metrics_port and server and server[1] == self.metrics_port)
+
+
+async def _answer(send: Any, status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            *(headers or [])]})
+    await send({"type": "http.response.body", "body": body})
 
 
 CallerDep = Annotated[str, Depends(caller)]

@@ -15,14 +15,18 @@ from reward_service.errors import (
     Unauthorized,
     UnknownRecipe,
 )
+from reward_service.schemas import MAX_NESTING, nesting
 from reward_service.surrogates import valid_deep
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        # FastAPI's own 422, except that echoed input that is not valid Unicode is made valid (else: a 500).
-        return JSONResponse({"detail": valid_deep(jsonable_encoder(exc.errors()))}, status_code=422)
+        # FastAPI's own 422, except that echoed input that is not valid Unicode is made valid, and input
+        # nested too deep is not echoed (either would make it a 500: encoding, or recursing through it).
+        errors = [{**e, "input": "(nested too deep to echo)"} if nesting(e.get("input")) > MAX_NESTING else e
+                  for e in exc.errors()]
+        return JSONResponse({"detail": valid_deep(jsonable_encoder(errors))}, status_code=422)
 
     @app.exception_handler(Unauthorized)
     async def _unauthorized(_: Request, exc: Unauthorized) -> JSONResponse:

@@ -26,6 +26,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from reward_service.logs import request_id
 from reward_service.queue.base import GradingBackend
 from reward_service.queue.chunks import tally
+from reward_service.queue.fair import ANONYMOUS
 from reward_service.recipes import Recipe
 from reward_service.schemas import ItemResult, ScoreItem
 
@@ -80,8 +81,8 @@ class CountingBackend:
         self.inner = inner
         self.counts: Counter[str] = Counter()
 
-    async def score(self, items: list[ScoreItem], recipe: Recipe) -> list[ItemResult]:
-        results = await self.inner.score(items, recipe)
+    async def score(self, items: list[ScoreItem], recipe: Recipe, *, caller: str = ANONYMOUS) -> list[ItemResult]:
+        results = await self.inner.score(items, recipe, caller=caller)
         self.counts.update(tally(items, results))
         return results
 

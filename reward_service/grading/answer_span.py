@@ -18,7 +18,9 @@ differently teaches a policy to game the form. So the answer is always one whole
 5. ``prose``: the last run of mathematics holding a digit (``… so she has 18 eggs``), whole.
 
 Within a statement or prose the answer is a maximal *run* of mathematical tokens (numbers, operators,
-LaTeX commands with their arguments, single-letter variables), never a number cut out of one.
+LaTeX commands with their arguments, single-letter variables), never a number cut out of one. Invisible
+characters (zero-width spaces and joiners, BOM, …: :func:`extract.drop_invisible`) are dropped first: a region
+of nothing else has no answer, and ``4\u200b2`` is ``42``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
+
+from reward_service.grading.extract import drop_invisible
 
 __all__ = ["AnswerSpan", "boxes", "find_answer", "last_boxed", "math_runs", "reads_as_prose"]
 
@@ -257,6 +261,7 @@ def _stated(found: Found) -> AnswerSpan:
 
 def find_answer(region: str) -> AnswerSpan | None:
     """The answer span of a final-answer region (see the module docstring), or None when it has none."""
+    region = drop_invisible(region)
     found = boxes(region)
     stated = _last_statement(region, _ANCHOR, _answer_after)
     final = stated is not None and _FINAL.match(stated[0].group()) is not None

@@ -14,14 +14,21 @@ In both modes ``<answer>`` tags inside the think block fail (a nested block), as
 ``prefilled_think``: the prompt already opened ``<think>`` (chat templates of R1-style models do), so the
 completion starts inside the block: it must close it exactly once and must not open another.
 
+"Whitespace" and "empty" mean: nothing a reader can see. Zero-width spaces and joiners, the word joiner, a
+BOM, the Hangul fillers, the braille blank and every other Unicode format (Cf), separator (Z*) or control
+(Cc) character count as whitespace (:func:`extract.is_blank`): a think block holding only a word joiner is
+empty, as one of spaces is.
+
 Tags are matched exactly (lower case, no attributes or inner spaces). Everything is plain string scanning
-(``str.count``/``find``/``split``): linear time on any input, no regex, no backtracking.
+(``str.count``/``find``/``split``, and one character class for what is blank): linear time on any input, no
+backtracking.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
+from reward_service.grading.extract import is_blank, lstrip_blank
 from reward_service.grading.types import Verdict
 
 __all__ = ["FormatMode", "expected_tags", "format_reward", "tag_count_reward"]
@@ -45,13 +52,13 @@ def _think_block(text: str, prefilled_think: bool) -> tuple[str, str] | str:
             truncated = " (truncated?)" if opens and not closes else ""
             return f"expected exactly one <think>…</think> block, found {opens} <think> and {closes} </think>" \
                 + truncated
-        body = text.lstrip()
+        body = lstrip_blank(text)
         if not body.startswith(THINK):
             return "text before <think>" if text.find(THINK) < text.find(END_THINK) else "</think> before <think>"
         content, rest = body[len(THINK):].split(END_THINK, 1)
     if ANSWER in content or END_ANSWER in content:
         return "answer tags inside the think block"
-    if not content.strip():
+    if is_blank(content):
         return "empty think block"
     return content, rest
 
@@ -62,18 +69,18 @@ def _answer_problem(rest: str, mode: FormatMode) -> str | None:
     if mode == "r1_zero" and (n_open, n_close) != (1, 1):
         return f"expected exactly one <answer>…</answer> block, found {n_open} <answer> and {n_close} </answer>"
     if n_open == n_close == 0:  # r1: free text
-        return None if rest.strip() else "no final answer after </think>"
+        return "no final answer after </think>" if is_blank(rest) else None
     if (n_open, n_close) != (1, 1):
         return f"expected at most one <answer>…</answer> pair, found {n_open} <answer> and {n_close} </answer>"
     before, _, after_open = rest.partition(ANSWER)
     if END_ANSWER in before:
         return "</answer> before <answer>"
     answer, _, tail = after_open.partition(END_ANSWER)
-    if mode == "r1_zero" and before.strip():
+    if mode == "r1_zero" and not is_blank(before):
         return "text between </think> and <answer>"
-    if mode == "r1_zero" and tail.strip():
+    if mode == "r1_zero" and not is_blank(tail):
         return "text after </answer>"
-    return None if answer.strip() else "empty answer"
+    return "empty answer" if is_blank(answer) else None
 
 
 def _check(text: str, mode: FormatMode, prefilled_think: bool) -> str | None:

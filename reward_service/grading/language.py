@@ -5,13 +5,40 @@ What is ignored. Fenced code (an unclosed fence runs to the end), inline code (o
 ``\\command`` or escape, URLs, XML-like tags (``<think>``), numbers, symbols, punctuation, identifiers
 (tokens with a digit or an underscore: ``x_1``, ``dp2``) and one-letter Latin/Cyrillic tokens (variables;
 the price: English "a" and "I" are not counted). An opener whose closer never comes is dropped alone, not
-the text after it. The stripping is a linear scan (no regex backtracking), whatever the input.
+the text after it. The stripping is a linear scan (no regex backtracking), whatever the input. Invisible
+characters other than whitespace (zero-width spaces and joiners, the word joiner, BOM and every other format
+character, the Hangul fillers: :func:`extract.drop_invisible`) are removed first: they neither split a word
+nor make one.
 
 What is a word. A run of letters; but each Han character and each kana counts as one unit (Chinese and
 Japanese are written without spaces; a character is about one tokenizer token and a Chinese word is 1-2
 characters). Hangul and Thai count by run (Korean spaces its words; Thai runs are phrases). So
 "首先计算 the sum" is 4 zh units and 2 en words: a text of as many Han characters as English words
 scores 0.5 for either language.
+
+What a repeat earns: nothing. Otherwise filler buys the score (an English chain of thought plus 400 × 我
+scored 0.95 for a Chinese target). A script's units (Han and kana together) are read as one stream through
+the whole text, whatever sentences, numbers or other scripts' words stand between them, and a unit counts
+only where it says something new:
+
+* not in a monotonous stretch: a window of ``WINDOW`` units holding at most ``MONOTONE`` distinct ones (as
+  large a share of a shorter stream) — one character, word or phrase over and over (我我我, 所以所以, 是的，
+  是的, "the the", "let me check" ×10), also spread between sentences of another language, or a shuffle of
+  a few — counts nothing, its first copy included; nor a word that is one string written thrice or more
+  (``thethethe``: what zero-width joins leave once removed);
+* not a sentence written again: a sentence whose units of the stream were all written, in order, as a
+  sentence before counts nothing (filler written as sentences between honest ones counts once);
+* only where the n-gram it ends (``NGRAM`` words, ``NGRAM_CHARACTERS`` Han/kana characters, with the units
+  before it in its stream) is new to the text: repeated phrases count once.
+
+So filler in the target language earns nothing in a chain of thought written in another, and at most one
+copy (or an n-gram's worth per place it is put, inside honest sentences of its own script) beside honest
+text. Honest text repeats words (的, 是, "the"), seldom n-grams of them: GSM8K questions, 20 to a text, keep
+98.5 % of their words; CMATH questions, 20 to a text, 98.7 % of their characters; model chains of thought
+that restate the problem ~84 % (math_cot_100). A text in one language still scores 1.0; a mixed one keeps
+its balance where its languages repeat themselves alike. Only the units that count reach lingua and the kana
+test below, so filler cannot sway the language the honest words are judged to be in either.
+``details.repeated`` says how many units did not count.
 
 Who speaks a word. Script decides where it can: Han → zh (ja in a sentence with kana, or in a text whose
 Han mostly stands beside kana), kana → ja, Hangul → ko, and Greek, Hebrew, Arabic, Devanagari, Thai
@@ -28,9 +55,9 @@ confidence summed over its chunks (weighted by words); a chunk keeps it unless l
 written in that script (benefit of the doubt), else as lingua's best guess. The target also wins the
 dominant language when its summed confidence is within ``1/CLEARLY`` of the top.
 
-Cost (measured on one core): a 2,000-word English chain of thought ~6 ms, a non-English one ~14 µs per
-word (lingua), Chinese ~1 µs per character. Lingua runs in the calling thread (never its ``*_in_parallel``
-methods: their thread pool does not survive the fork of the grader processes).
+Cost (measured on one core): a 2,000-word English chain of thought ~7 ms, a non-English one ~14 µs per
+word (lingua), Chinese ~2 µs per character (~1.2 µs of it the repeat rules). Lingua runs in the calling thread
+(never its ``*_in_parallel`` methods: their thread pool does not survive the fork of the grader processes).
 
 Empty chain of thought (no countable words): score 0.0 with reason "no words to judge" — nothing was
 written in the target language, and a policy must not earn the reward by writing only formulas. Words
@@ -43,8 +70,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from functools import lru_cache
+from itertools import accumulate, groupby
 from typing import Any
 
+from reward_service.grading.extract import drop_invisible
 from reward_service.grading.types import Verdict
 
 __all__ = ["SUPPORTED", "detect_language", "infer_target", "language_consistency", "language_shares", "warmup"]
@@ -149,6 +178,94 @@ def _words(sentence: str) -> list[tuple[str, str]]:
     return out
 
 
+# -- filler: what a text repeats earns nothing -----------------------------------------------------------
+
+NGRAM = 4             # a word counts where the n-gram it ends (among its script's units) is new to the text
+NGRAM_CHARACTERS = 6  # the same for Han and kana, counted by character (a character is ~0.6 words)
+WINDOW = 24           # a window of this many units in a row (of one script) ...
+MONOTONE = 8          # ... holding at most this many distinct ones says nothing: none of it counts
+Sentence = list[tuple[str, str]]
+
+
+def _monotonous(keys: list[str]) -> bytearray:
+    """1 for each key inside a window of WINDOW keys (all of them, when fewer) holding at most MONOTONE
+    distinct keys (as large a share, when fewer): one unit, word or phrase of up to MONOTONE units over and
+    over, or a shuffle of as few.
+
+    In such a window at most ``limit`` keys have no copy further on inside it, so only the windows where the
+    others have one within WINDOW are counted exactly (none in honest text), sliding by one in O(1), and a
+    marked window skips to the one starting where it ends (when that one is marked too, none between adds)."""
+    n, width = len(keys), min(WINDOW, len(keys))
+    out = bytearray(n)
+    if width < 3:
+        return out
+    limit, earlier, later = width * MONOTONE // WINDOW, [-1] * n, [n] * n
+    last: dict[str, int] = {}
+    for j, key in enumerate(keys):
+        if (i := last.get(key, -1)) >= 0:
+            earlier[j], later[i] = i, j
+        last[key] = j
+    close = list(accumulate((later[i] - i < width for i in range(n)), initial=0))
+    before, distinct, skip = -2, 0, -1
+    for start in (s for s in range(n - width + 1) if close[s + width] - close[s] >= width - limit):
+        if start <= skip:
+            continue
+        if start == before + 1:  # slid by one: key ``before`` left (its next copy may now be a first one)
+            distinct += (later[before] < before + width) + (earlier[start + width - 1] <= before) - 1
+        else:
+            distinct = len(set(keys[start:start + width]))
+        before, jump, marked = start, start, distinct <= limit
+        while marked:
+            out[jump:jump + width] = b"\x01" * width
+            skip, jump = jump, jump + width - 1
+            marked = jump <= n - width and len(set(keys[jump:jump + width])) <= limit
+    return out
+
+
+def _looped(key: str) -> bool:
+    """A word that is one string written three or more times (``thethethe``: what zero-width joins leave)."""
+    period = (key + key).find(key, 1)  # the shortest period (linear)
+    return len(key) % period == 0 and len(key) // period >= 3
+
+
+def _counted(stream: str, where: list[int], keys: list[str], sentence_of: list[int]) -> list[int]:
+    """Of one stream's units (``where``: their indexes in the text, in order), those that count: not in a
+    monotonous stretch nor a looped word, not in a sentence whose units of this stream were all written, in
+    order, as a sentence before, and ending an n-gram new to the text."""
+    own = [keys[i] for i in where]
+    dull = _monotonous(own)
+    if stream != "cjk":  # a character is no word written thrice
+        dull = bytearray(mark or (len(key) > 2 and _looped(key)) for mark, key in zip(dull, own, strict=True))
+    live = [i for i, mark in zip(where, dull, strict=True) if not mark]
+    again, written = set(), set()
+    for sentence, indexes in groupby(live, sentence_of.__getitem__):
+        whole = tuple(map(keys.__getitem__, indexes))
+        if whole in written:
+            again.add(sentence)
+        written.add(whole)
+    n = NGRAM_CHARACTERS if stream == "cjk" else NGRAM
+    padded = [""] * (n - 1) + [keys[i] for i in live]  # "" stands for the start of the text
+    grams = list(zip(*(padded[k:] for k in range(n)), strict=False))
+    first = dict(zip(reversed(grams), range(len(grams) - 1, -1, -1), strict=True))  # each gram's first place
+    return [live[j] for j in sorted(first.values()) if sentence_of[live[j]] not in again]
+
+
+def _informative(sentences: list[Sentence]) -> list[Sentence]:
+    """``sentences`` without the units that earn nothing (see the module docstring)."""
+    units = [unit for ws in sentences for unit in ws]
+    keys = [word.lower() for _, word in units]
+    sentence_of = [k for k, ws in enumerate(sentences) for _ in ws]
+    streams: dict[str, list[int]] = {}
+    for index, (script, _) in enumerate(units):
+        streams.setdefault("cjk" if script in PER_CHARACTER else script, []).append(index)
+    counted = sorted(index for stream, where in streams.items()
+                     for index in _counted(stream, where, keys, sentence_of))
+    out: list[Sentence] = [[] for _ in sentences]
+    for index in counted:
+        out[sentence_of[index]].append(units[index])
+    return out
+
+
 # -- lingua for Latin and Cyrillic ---------------------------------------------------------------------
 
 LINGUA = {"latin": LATIN, "cyrillic": CYRILLIC}
@@ -222,11 +339,19 @@ def _count_script(script: str, sentences: list[list[str]], target: str | None) -
 # -- counting --------------------------------------------------------------------------------------------
 
 def language_shares(text: str, target: str | None = None) -> Counter[str]:
-    """Word counts by language (ISO 639-1; "und" when lingua cannot tell) by the module's counting rule.
+    """Word counts by language (ISO 639-1; "und" when lingua cannot tell) by the module's counting rule,
+    repeats not counted (see the module docstring).
 
     ``target`` only settles what lingua cannot: the language of too few Latin/Cyrillic words to judge.
     """
-    sentences = [ws for s in _SENTENCE.split(strip_markup(text)) if (ws := _words(s))]
+    return _tally(text, target)[0]
+
+
+def _tally(text: str, target: str | None) -> tuple[Counter[str], int]:
+    """(word counts by language, how many units were not counted as repeats)."""
+    written = [ws for s in _SENTENCE.split(strip_markup(drop_invisible(text))) if (ws := _words(s))]
+    sentences = _informative(written)
+    repeated = sum(map(len, written)) - sum(map(len, sentences))
     counts: Counter[str] = Counter()
     han_beside_kana = han_alone = 0
     for ws in sentences:
@@ -243,7 +368,7 @@ def language_shares(text: str, target: str | None = None) -> Counter[str]:
         counts["ja" if han_beside_kana > han_alone else "zh"] += han_alone
     for script in ("latin", "cyrillic"):
         counts += _count_script(script, [[w for s, w in ws if s == script] for ws in sentences], target)
-    return +counts
+    return +counts, repeated
 
 
 def _normalize(code: str) -> str:
@@ -256,12 +381,14 @@ def language_consistency(text: str, target: str) -> Verdict:
     target = _normalize(target)
     if target not in SUPPORTED:
         return Verdict.invalid(f"unsupported target language {target!r}")
-    counts = language_shares(text, target)
+    counts, repeated = _tally(text, target)
     total = sum(counts.values())
     if total == 0:
-        return Verdict.ok(0.0, reason="no words to judge", words=0, target_words=0, by_language={})
+        return Verdict.ok(0.0, reason="no words to judge", words=0, target_words=0, by_language={},
+                          repeated=repeated)
     hits = counts[target]
-    return Verdict.ok(hits / total, words=total, target_words=hits, by_language=dict(counts.most_common()))
+    return Verdict.ok(hits / total, words=total, target_words=hits, by_language=dict(counts.most_common()),
+                      repeated=repeated)
 
 
 def infer_target(prompt: str, reasoning: str) -> tuple[str, str]:

@@ -16,6 +16,8 @@ notation-only rewrites (:mod:`math_forms`). A span that does not parse as a whol
 * read the imaginary unit where an answer is a complex number (``1+2i`` parses ``i`` as a variable);
 * compare clock times as times (``20:34`` = ``20:34:00``; math-verify reads ratios, ``12:00`` = 12/0);
 * not read an equation set to zero as the answer 0 (:func:`_states_a_condition`);
+* not read a chain of equalities whose sides differ (``x = 5 = 4``) as its last side: accuracy 0, reason
+  ``unequal sides`` (:func:`math_forms.unequal_sides`);
 * compare boxes written together (``\\boxed{1}, \\boxed{2}``) as one set when the reference has several
   values, else only the last box: boxing guesses never earns what one wrong guess would not;
 * give second chances for multiple-choice letters in prose and percentages against a bare number;
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from reward_service.grading import latex_parse, math_forms
+from reward_service.grading import budget, latex_parse, math_forms
 from reward_service.grading.answer_span import AnswerSpan, boxes, find_answer, reads_as_prose
 from reward_service.grading.math_compare import equal, too_large
 from reward_service.grading.types import Verdict
@@ -214,6 +216,9 @@ def grade_math(region: str, reference: str, options: MathOptions = MathOptions()
     ref = _reference(reference)
     if not ref.parsed and ref.clock is None:
         return Verdict.invalid(f"unparseable reference {reference[:200]!r}", reference=reference[:200])
+    _evaluate_reference(ref)  # under the item's limit: a reference we cannot evaluate is a timeout
+    budget.answer_phase(lambda s: Verdict.ok(0.0, reason=f"answer not evaluated within its {s:g} s budget",
+                                             matched=False))  # from here the time is the answer's
     span = find_answer(region)
     shown_ref = (str(ref.parsed[0]) if ref.parsed and ref.clock is None else ref.text)[:200]
     letter = _letter(region, span, reference) if options.choice_letters else None
@@ -235,8 +240,9 @@ def grade_math(region: str, reference: str, options: MathOptions = MathOptions()
     pred = _parse_answer(span, ref, graded)
     if not pred:
         return Verdict.ok(0.0, reason="unparseable answer", **shown, matched=False)
-    if too_large(pred) and not too_large(ref.parsed):  # a huge reference: compare as before (numerically)
-        return Verdict.ok(0.0, reason="unparseable answer (too large to evaluate)", **shown, matched=False)
+    refused = _refused(pred, ref, graded)
+    if refused:
+        return Verdict.ok(0.0, reason=refused, **shown, matched=False)
     matched, error = equal(ref.parsed, pred, options)
     if not matched and (_PERCENT.search(reference) or _PERCENT.search(graded)):
         matched = _percent_equal(reference, graded, options)
@@ -245,6 +251,17 @@ def grade_math(region: str, reference: str, options: MathOptions = MathOptions()
     if error:
         return Verdict.error(f"comparison failed: {error}", **shown, matched=False)
     return Verdict.ok(0.0, reason="not equivalent", **shown, matched=False)
+
+
+def _refused(pred: list[Any], ref: Reference, graded: str) -> str | None:
+    """Why a parsed answer is 0 without a comparison: too large to evaluate (a huge reference is compared as
+    before, numerically), or a chain of equalities whose sides differ (``x = 5 = 4``: no answer, though
+    math-verify would grade its last side). None when it is compared."""
+    if too_large(pred) and not too_large(ref.parsed):
+        return "unparseable answer (too large to evaluate)"
+    if math_forms.unequal_sides(graded, lambda side: parse_whole(math_forms.rewrite(side))):
+        return "unequal sides"
+    return None
 
 
 def _too_big(text: str) -> str | None:
@@ -267,6 +284,30 @@ def _percent_equal(reference: str, graded: str, options: MathOptions) -> bool:
     gold = _reference(_PERCENT.sub("", reference))
     pred = parse_whole(math_forms.rewrite(_PERCENT.sub("", graded)))
     return bool(gold.parsed and pred) and equal(gold.parsed, pred, options)[0]
+
+
+_EVALUATED: set[str] = set()  # references evaluated in this process (a GRPO group shares one)
+
+
+def _evaluate_reference(ref: Reference) -> None:
+    """Evaluate the reference (at a point, for unknowns) once per process, before the answer's time budget
+    starts: the comparison evaluates it too, and a reference that takes sympy hours (``9^{9^{9^{9}}}``) is our
+    failure, a timeout, never the answer's 0. What fails to evaluate is left to the comparison."""
+    from sympy import Expr
+    if ref.text in _EVALUATED or not ref.parsed:
+        return
+    expr = ref.parsed[0]
+    parts = [expr] if isinstance(expr, Expr) else [a for a in getattr(expr, "args", ()) if isinstance(a, Expr)]
+    for part in parts:
+        try:
+            part.evalf(30, subs=dict.fromkeys(part.free_symbols, 0.6180339887))
+        except (MemoryError, RecursionError):
+            raise
+        except Exception:  # noqa: BLE001 - not ours to judge here: the comparison decides
+            pass
+    if len(_EVALUATED) >= 4096:
+        _EVALUATED.clear()
+    _EVALUATED.add(ref.text)
 
 
 def warmup() -> None:

@@ -1,4 +1,5 @@
-"""Rewrites of answer forms that math-verify misreads, applied to one whole answer span before parsing.
+"""Rewrites of answer forms that math-verify misreads, applied to one whole answer span before parsing; and
+one check, :func:`unequal_sides` (math-verify grades a chain of equalities by its last side).
 
 Each rewrite keeps the meaning and only changes the notation; each has a test in
 tests/reward_service/test_math_forms.py. Where math-verify itself reads the form wrongly the upstream
@@ -7,10 +8,16 @@ behaviour is named.
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Callable
 from fractions import Fraction
+from typing import Any
 
-__all__ = ["clean", "clock_seconds", "expand_plus_minus", "plain_number", "rewrite", "strip_units"]
+from reward_service.grading.extract import drop_invisible
+
+__all__ = ["clean", "clock_seconds", "expand_plus_minus", "plain_number", "rewrite", "strip_units",
+           "unequal_sides"]
 
 _SYMBOLS = str.maketrans({"−": "-", "×": "\\times ", "÷": "\\div ", "·": "\\cdot ", "≤": "\\le ", "≥": "\\ge ",
                           "≠": "\\ne ", "∞": "\\infty ", "π": "\\pi ", "°": "^\\circ ", "²": "^2", "³": "^3",
@@ -45,13 +52,20 @@ _TEXT_UNIT = rf"\s*(?:\\[,;:]|~)?\s*\\(?:text|mbox|mathrm|textrm)\s*\{{[^{{}}]*\
 _WORD_UNIT = rf"(?:\s+|\s*(?:\\[,;:]|~)\s*)(?:[^\W\d_]{{3,}}|(?i:cm|mm|km|kg|mg|ml|ft|yd|mi|oz|lb|hr|in)){_POWER}"
 _WRITTEN_UNITS = re.compile(rf"(?:{_TEXT_UNIT}|{_WORD_UNIT})+\s*$")
 _PROSE_UNITS = re.compile(rf"(?:{_TEXT_UNIT}|{_WORD_UNIT}|\s*(?:[^\W\d_]{{3,}}|[mgshlLKNJWV]){_POWER})+\s*$")
+_DECIMAL_PLACES = re.compile(r"\d\.(\d+)")
+_CUT = re.compile(r"[{}()\[\]]"                                                        # brackets (depth)
+                  r"|\\(?:leq?|geq?|neq?|lt|gt|approx|sim|simeq|equiv|cong|to)(?![A-Za-z])"  # relations
+                  r"|[<>]=?|:=|="
+                  r"|,(?!\d{3}(?!\d))")                                                  # commas, not 1,000
+_COMMAND = re.compile(r"\\[A-Za-z]+")
+_LETTER = re.compile(r"[^\W\d_]")
 _NUMBER_LIKE = re.compile(r"^[-+]?(?:\\?\$)?[\d.,\s]*\d(?:[\d.,\s]|\\[dt]?frac|\\sqrt|[{}/^()+*-]|\\cdot)*$")
 
 
 def clean(text: str) -> str:
-    """Notation-only cleanup of a whole answer: outer math delimiters, Unicode symbols, LaTeX spacing,
-    trailing backslashes and full stops (``5\\``, ``5.``, ``10\\,000``, ``10{,}000``)."""
-    text = text.strip()
+    """Notation-only cleanup of a whole answer: invisible characters, outer math delimiters, Unicode symbols,
+    LaTeX spacing, trailing backslashes and full stops (``5\\``, ``5.``, ``10\\,000``, ``10{,}000``)."""
+    text = drop_invisible(text).strip()
     m = _BOLD.match(text)
     if m:
         text = m.group(1).strip()
@@ -175,3 +189,62 @@ def clock_seconds(text: str) -> int | None:
     if m.group(4):
         hours = hours % 12 + (12 if m.group(4).lower() == "p" else 0)
     return (hours * 60 + minutes) * 60 + seconds
+
+
+
+def _equality_pairs(text: str) -> list[tuple[str, str]]:
+    """The two sides of each ``=`` outside brackets, a side running to the next relation or comma:
+    ``x \\le 5 = 4`` → [("5", "4")]; ``x = 2+2 = 4`` → [("x", "2+2"), ("2+2", "4")]."""
+    depth, cuts = 0, [(0, 0, ",")]  # (start, end, kind) of each cut at depth 0
+    for m in _CUT.finditer(text):
+        token = m.group()
+        if token in "{([":
+            depth += 1
+        elif token in "})]":
+            depth = max(depth - 1, 0)
+        elif depth == 0:
+            cuts.append((m.start(), m.end(), token))
+    cuts.append((len(text), len(text), ","))
+    sides = [text[a[1]:b[0]].strip() for a, b in zip(cuts, cuts[1:], strict=False)]
+    return [(sides[k - 1], sides[k]) for k in range(1, len(cuts) - 1) if cuts[k][2] == "="]
+
+
+def _side_value(side: str, parse: Callable[[str], list[Any]]) -> complex | None:
+    """The value of one side of an equality when it is a number (units after it dropped); None when it has
+    unknowns, does not parse, or is too large to evaluate."""
+    from reward_service.grading.math_compare import too_large
+    side = strip_units(side)
+    if not side or _LETTER.search(_COMMAND.sub("", side)):
+        return None
+    parsed = parse(side)
+    if not parsed or not getattr(parsed[0], "is_number", False) or too_large(parsed[:1]):
+        return None
+    try:
+        return complex(parsed[0].evalf(30))
+    except (TypeError, ValueError, ArithmeticError):
+        return None
+
+
+def _agree(a: complex, b: complex, left: str, right: str) -> bool:
+    """Equal; or equal to a decimal side within less than a unit of its last written place
+    (``\\frac{1}{3} = 0.333``); or equal with a side written in degrees read in radians
+    (``45^\\circ = \\frac{\\pi}{4}``)."""
+    places = [len(d) for side in (left, right) for d in _DECIMAL_PLACES.findall(side)]
+    tolerance = 0.999 * 10.0 ** -min(places) if places else 0.0
+    ways = [(a, b)] + [(a * math.pi / 180, b)] * ("\\circ" in left) + [(a, b * math.pi / 180)] * ("\\circ" in right)
+    return any(abs(x - y) < tolerance or abs(x - y) <= 1e-9 * max(1.0, abs(x), abs(y)) for x, y in ways)
+
+
+def unequal_sides(text: str, parse: Callable[[str], list[Any]]) -> bool:
+    """Whether the answer ``text`` states an equality of two numbers that differ: ``x = 5 = 4``,
+    ``2+2 = 4 = 5``, ``5 = 4``, ``x \\le 5 = 4``. Such a chain is no answer: math-verify grades its last side,
+    so it would count for whichever value is written last. ``parse`` reads one side (math-verify's parse, []
+    if none).
+
+    Sides with unknowns are not judged (``x = 2+2 = 4``: the numbers 2+2 and 4 are equal); units after a
+    number are dropped first, so ``2 \\text{ h} = 120 \\text{ min}`` is two different numbers, not one answer."""
+    for left, right in _equality_pairs(text):
+        a, b = _side_value(left, parse), _side_value(right, parse)
+        if a is not None and b is not None and not _agree(a, b, left, right):
+            return True
+    return False

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from reward_service.queue.fair import ANONYMOUS
 from reward_service.recipes import Recipe
 from reward_service.schemas import ItemResult, ScoreItem
 
 
 class GradingBackend(Protocol):
-    async def score(self, items: list[ScoreItem], recipe: Recipe) -> list[ItemResult]:
-        """Results in request order; never raises for a bad item (it fails alone in its result)."""
+    async def score(self, items: list[ScoreItem], recipe: Recipe, *, caller: str = ANONYMOUS) -> list[ItemResult]:
+        """Results in request order; never raises for a bad item (it fails alone in its result). ``caller``
+        (the API key id) is whose share of the graders the items take."""
         ...
 
     def describe(self) -> dict[str, Any]:

@@ -4,7 +4,8 @@ write, and the counters both paths keep (items by task and status, cache hits, s
 A job is split into chunks of ``chunk_size`` items; each chunk is one stream entry. A result is written once
 per item index with HSETNX, in a Lua script that also counts it, so a redelivered chunk can neither lose
 nor double-count an item. A chunk handed back by a stopping worker carries only the items it had not
-started, with their indices in the job.
+started, with their indices in the job. A chunk carries its owner (the API key id that sent it), so that a
+worker starts the items it holds fairly across owners.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reward_service import constants as k
+from reward_service.queue.fair import ANONYMOUS
 from reward_service.schemas import ItemResult, ScoreItem, Status
 from reward_service.settings import Settings
 from reward_service.surrogates import valid
@@ -28,10 +30,12 @@ class Chunk:
     items: tuple[dict[str, Any], ...]
     expires: int                 # epoch seconds when the job's keys expire
     indices: tuple[int, ...] | None = None  # each item's index in the job; None: start, start + 1, ...
+    owner: str = ANONYMOUS       # the API key id whose items these are (older entries have none)
 
     def to_fields(self) -> dict[str, str]:
         fields = {"job": self.job, "start": str(self.start), "recipe": self.recipe,
-                  "items": json.dumps(self.items, separators=(",", ":")), "expires": str(self.expires)}
+                  "items": json.dumps(self.items, separators=(",", ":")), "expires": str(self.expires),
+                  "owner": self.owner}
         if self.indices is not None:
             fields["indices"] = json.dumps(self.indices)
         return fields
@@ -43,7 +47,7 @@ class Chunk:
         if indices is not None and len(indices) != len(items):
             raise ValueError("indices and items differ in length")
         return cls(job=fields["job"], start=int(fields["start"]), recipe=fields["recipe"], items=items,
-                   expires=int(fields["expires"]), indices=indices)
+                   expires=int(fields["expires"]), indices=indices, owner=fields.get("owner") or ANONYMOUS)
 
     def indexed(self) -> list[tuple[int, dict[str, Any]]]:
         indices = self.indices if self.indices is not None else range(self.start, self.start + len(self.items))
@@ -53,7 +57,7 @@ class Chunk:
         """This chunk reduced to the items at ``indices`` (indices in the job)."""
         rows = dict(self.indexed())
         keep = tuple(sorted(indices))
-        return Chunk(self.job, keep[0], self.recipe, tuple(rows[i] for i in keep), self.expires, keep)
+        return Chunk(self.job, keep[0], self.recipe, tuple(rows[i] for i in keep), self.expires, keep, self.owner)
 
 
 def tally(items: list[ScoreItem], results: list[ItemResult]) -> Counter[str]:

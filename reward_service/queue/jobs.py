@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -68,15 +69,19 @@ class _Job:
 class MemoryJobs:
     """Jobs of the embedded queue: one asyncio task each, results kept in memory until the TTL.
 
-    Bounded: at most ``max_items`` items are held at once (new jobs past that get 429 until old ones expire;
-    finished results are never dropped early), and every job is swept at its expiry by a timer, not only
-    when someone next calls the store."""
+    Bounded: at most ``max_items`` items are held at once, and at most ``key_share`` of them by one owner (an
+    API key), so one key cannot fill it for the others (new jobs past either get 429 until old ones expire;
+    finished results are never dropped early); every job is swept at its expiry by a timer, not only when
+    someone next calls the store."""
 
-    def __init__(self, backend: GradingBackend, ttl_s: float, max_items: int = 500_000) -> None:
+    def __init__(self, backend: GradingBackend, ttl_s: float, max_items: int = 500_000,
+                 key_share: float = 1.0) -> None:
         self.backend = backend
         self.ttl_s = ttl_s
         self.max_items = max_items
+        self.per_key = max(1, int(max_items * key_share))
         self.held_items = 0
+        self._held_by: Counter[str] = Counter()  # items held, per owner
         self._jobs: dict[str, _Job] = {}
         self._by_key: dict[tuple[str, str], str] = {}
 
@@ -88,11 +93,7 @@ class MemoryJobs:
         self.sweep()
         if idempotency_key is not None and (owner, hash_key(idempotency_key)) in self._by_key:
             return self._by_key[(owner, hash_key(idempotency_key))]
-        if self.held_items + len(items) > self.max_items:
-            oldest = min((job.expires for job in self._jobs.values()), default=time.time())
-            raise Overloaded(f"jobs in memory hold {self.held_items} items (limit {self.max_items}) until they "
-                             "expire; retry later, or use the Redis queue for more",
-                             retry_after=max(1.0, min(60.0, oldest - time.time())))
+        self._check_room(owner, len(items))
         job_id = uuid.uuid4().hex
         now = time.time()
         job = _Job(owner, len(items), now, now + self.ttl_s)
@@ -103,13 +104,30 @@ class MemoryJobs:
             self._by_key[(owner, job.idempotency)] = job_id
         self._jobs[job_id] = job
         self.held_items += job.total
+        self._held_by[owner] += job.total
         asyncio.get_running_loop().call_later(self.ttl_s + 0.01, self.sweep)
         return job_id
+
+    def _check_room(self, owner: str, n: int) -> None:
+        """429 when ``n`` more items would pass the owner's share or the store's limit."""
+        if self._held_by[owner] + n > self.per_key:
+            raise Overloaded(f"jobs of this API key hold {self._held_by[owner]} items in memory (its share: "
+                             f"{self.per_key} of {self.max_items}) until they expire; retry later",
+                             retry_after=self._retry_after(owner))
+        if self.held_items + n > self.max_items:
+            raise Overloaded(f"jobs in memory hold {self.held_items} items (limit {self.max_items}) until they "
+                             "expire; retry later, or use the Redis queue for more", retry_after=self._retry_after())
+
+    def _retry_after(self, owner: str | None = None) -> float:
+        """Seconds until the first job (of ``owner``, or of anyone) expires, within 1 to 60."""
+        jobs = [job for job in self._jobs.values() if owner is None or job.owner == owner]
+        oldest = min((job.expires for job in jobs), default=time.time())
+        return max(1.0, min(60.0, oldest - time.time()))
 
     async def _grade(self, job: _Job, items: list[ScoreItem], recipe: Recipe) -> list[ItemResult]:
         """All slices at once (the engine still sees every item concurrently); ``done`` grows as each ends."""
         async def part(start: int) -> list[ItemResult]:
-            results = await self.backend.score(items[start:start + PROGRESS_SLICE], recipe)
+            results = await self.backend.score(items[start:start + PROGRESS_SLICE], recipe, caller=job.owner)
             job.done += len(results)
             return results
         parts = await asyncio.gather(*(part(start) for start in range(0, len(items), PROGRESS_SLICE)))
@@ -140,6 +158,9 @@ class MemoryJobs:
         for job_id in [j for j, job in self._jobs.items() if job.expires <= now]:
             job = self._jobs.pop(job_id)
             self.held_items -= job.total
+            self._held_by[job.owner] -= job.total
+            if not self._held_by[job.owner]:
+                del self._held_by[job.owner]
             if job.task is not None:
                 job.task.cancel()
             if job.idempotency is not None:

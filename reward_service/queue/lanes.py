@@ -2,15 +2,18 @@
 
 A worker has two lanes per grader process (math, countdown, ...: while one lane hands its answer on and
 picks its next item, the other's item is already queued at the grader pool, which so never waits for the
-event loop) and one per concurrent code item. Items of the chunks it holds wait here, in order, for a free
-lane of their kind. Two rules follow from what can go wrong, not from speed:
+event loop) and one per concurrent code item. Items of the chunks it holds wait here for a free lane of
+their kind, in order within an owner (the API key that sent them) and fairly across owners: a free lane
+starts the next item of the owner whose items have had the least lane time (:mod:`reward_service.queue.fair`).
+Two rules follow from what can go wrong, not from speed:
 
 * **claim only what can start now**: the worker reads another chunk only while nothing waits here and a
   lane is free. Work it cannot start stays in Redis, where another worker takes it, instead of sitting
   behind this worker's busy graders (and dying with it if it is killed).
 * **suspects run alone**: an item that was in flight when workers died ``max_deliveries - 1`` times gets its
-  last try with the worker to itself, so that a crash then is its own and nobody else's. Every other item,
-  a taken-over chunk's included, is graded side by side as usual.
+  last try with the worker to itself, so that a crash then is its own and nobody else's: while one waits,
+  nothing new starts, and it starts once the worker is empty. Every other item, a taken-over chunk's
+  included, is graded side by side as usual.
 
 Draining (on SIGTERM) ends every wait: nothing new starts, and :meth:`Lanes.drain` returns what was waiting
 so the worker can hand it back.
@@ -24,6 +27,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from reward_service.queue.fair import FairQueue, Ticket
 from reward_service.schemas import ScoreItem
 
 
@@ -43,6 +47,10 @@ class Work:
     def kind(self) -> str:
         return "code" if self.item.task == "code" else "math"
 
+    @property
+    def owner(self) -> str:
+        return str(self.held.chunk.owner)
+
 
 class Lanes:
     """Single-threaded (asyncio) bookkeeping, so no lock: a lane with nothing to start, or the claim loop
@@ -50,14 +58,16 @@ class Lanes:
 
     def __init__(self, sizes: dict[str, int]) -> None:
         self.sizes = sizes
-        self._queues: dict[str, deque[Work]] = {kind: deque() for kind in sizes}
+        self._queues: dict[str, FairQueue[Work]] = {kind: FairQueue() for kind in sizes}
+        self._suspects: dict[str, deque[Work]] = {kind: deque() for kind in sizes}
+        self._tickets: dict[int, Ticket[Work]] = {}  # id(work) -> its ticket, while it runs
         self._running = dict.fromkeys(sizes, 0)
         self._alone = False  # a suspect is running
         self._parked: dict[str, list[asyncio.Future[None]]] = {kind: [] for kind in (*sizes, "room")}
         self.draining = False
 
     def waiting(self) -> int:
-        return sum(len(q) for q in self._queues.values())
+        return sum(len(q) for q in self._queues.values()) + sum(len(q) for q in self._suspects.values())
 
     def running(self) -> int:
         return sum(self._running.values())
@@ -68,23 +78,29 @@ class Lanes:
 
     def add(self, works: list[Work]) -> None:
         for work in works:
-            self._queues[work.kind].append(work)
+            if work.suspect:
+                self._suspects[work.kind].append(work)
+            else:
+                self._queues[work.kind].put(work.owner, work)
         for kind in {work.kind for work in works}:
-            self._wake(kind, len(self._queues[kind]))
+            self._wake(kind, len(self._queues[kind]) + len(self._suspects[kind]))
 
     def _next(self, kind: str) -> Work | None:
         """The next item a lane of ``kind`` may start at once, if any."""
-        queue = self._queues[kind]
-        if self.draining or not queue or self._alone:
+        if self.draining or self._alone:
             return None
-        if queue[0].suspect:
-            if self.running():
+        if any(self._suspects.values()):  # a suspect waits for the worker to empty: start nothing new meanwhile
+            if self.running() or not self._suspects[kind]:
                 return None
             self._alone = True
-        elif any(q and q[0].suspect for q in self._queues.values()):
-            return None  # a suspect waits for the worker to empty: start nothing new meanwhile
+            self._running[kind] += 1
+            return self._suspects[kind].popleft()
+        ticket = self._queues[kind].pop()
+        if ticket is None:
+            return None
+        self._tickets[id(ticket.item)] = ticket
         self._running[kind] += 1
-        return queue.popleft()
+        return ticket.item
 
     async def take(self, kind: str) -> Work | None:
         """Wait for an item a lane of ``kind`` may start; None once draining."""
@@ -97,6 +113,9 @@ class Lanes:
 
     def done(self, work: Work) -> None:
         self._running[work.kind] -= 1
+        ticket = self._tickets.pop(id(work), None)
+        if ticket is not None:
+            self._queues[work.kind].done(ticket)  # its lane time, charged to its owner
         if work.suspect or not self.running():  # a suspect may start now, or everyone may go on
             self._alone = False
             for kind in self.sizes:
@@ -114,9 +133,10 @@ class Lanes:
     def drain(self) -> list[Work]:
         """Stop starting items; return (and forget) every item still waiting."""
         self.draining = True
-        waiting = [work for queue in self._queues.values() for work in queue]
-        for queue in self._queues.values():
-            queue.clear()
+        waiting = [work for queue in self._queues.values() for work in queue.drain()]
+        for suspects in self._suspects.values():
+            waiting += suspects
+            suspects.clear()
         for kind in self._parked:
             self._wake(kind)
         return waiting

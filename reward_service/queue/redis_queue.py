@@ -27,6 +27,7 @@ from reward_service import constants as k
 from reward_service import reward_model
 from reward_service.errors import GraderUnavailable, NotFound, Overloaded
 from reward_service.queue.chunks import Chunk, all_streams, connect, ensure_group, failed
+from reward_service.queue.fair import ANONYMOUS
 from reward_service.queue.jobs import JobView, hash_key, state_of
 from reward_service.recipes import Recipe
 from reward_service.schemas import ItemResult, ScoreItem
@@ -106,6 +107,8 @@ class RedisQueue:
 
     async def _enqueue(self, job_id: str, items: list[ScoreItem], recipe: Recipe, owner: str, kind: str,
                        ttl: float) -> str:
+        """Chunks of ``owner``'s items on the stream; the job's record names the owner only for ``/jobs``
+        (a ``/score`` job is never read back by id)."""
         depth = await self.depth()
         if depth >= self.settings.queue_max_depth:
             raise Overloaded(f"queue full ({depth} chunks waiting or in flight); retry later",
@@ -116,9 +119,10 @@ class RedisQueue:
         stream = await self.stream_for(recipe, kind)
         now = time.time()
         expires = int(now + ttl) + 1
-        chunks = await _off_loop(len(items), self._chunk_fields, job_id, items, recipe, expires)
+        chunks = await _off_loop(len(items), self._chunk_fields, job_id, items, recipe, expires, owner)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(k.job_key(job_id), mapping={"owner": owner, "total": len(items), "created": now,
+            record_owner = owner if kind == "job" else _NO_OWNER
+            pipe.hset(k.job_key(job_id), mapping={"owner": record_owner, "total": len(items), "created": now,
                                                   "expires": expires, "kind": kind, "recipe": recipe.name})
             pipe.expireat(k.job_key(job_id), expires)
             for fields in chunks:
@@ -155,20 +159,21 @@ class RedisQueue:
                 counts[pool] = counts.get(pool, 0) + 1
         return counts
 
-    def _chunk_fields(self, job_id: str, items: list[ScoreItem], recipe: Recipe, expires: int) -> list[dict[str, str]]:
+    def _chunk_fields(self, job_id: str, items: list[ScoreItem], recipe: Recipe, expires: int,
+                      owner: str) -> list[dict[str, str]]:
         rows = [item.model_dump(mode="json", exclude_none=True) for item in items]
         size = self.settings.chunk_size
-        return [Chunk(job_id, start, recipe.key, tuple(rows[start:start + size]), expires).to_fields()
+        return [Chunk(job_id, start, recipe.key, tuple(rows[start:start + size]), expires, owner=owner).to_fields()
                 for start in range(0, len(rows), size)]
 
     # -- the synchronous path ---------------------------------------------------------------------------
 
-    async def score(self, items: list[ScoreItem], recipe: Recipe) -> list[ItemResult]:
+    async def score(self, items: list[ScoreItem], recipe: Recipe, *, caller: str = ANONYMOUS) -> list[ItemResult]:
         if not items:
             return []
         timeout = self.settings.score_timeout_s
         with _redis_errors():
-            job_id = await self._enqueue(uuid.uuid4().hex, items, recipe, _NO_OWNER, "score", timeout + 60)
+            job_id = await self._enqueue(uuid.uuid4().hex, items, recipe, caller, "score", timeout + 60)
         try:
             found = await self._wait(job_id, len(items), time.monotonic() + timeout)
         finally:  # workers skip the chunks of a job that is gone

@@ -46,14 +46,14 @@ def install() -> None:
 
     arun, score_one = ProcessPool.arun, GradingEngine.score_one
 
-    async def redirected(self: ProcessPool, fn: str, args: tuple[Any, ...], timeout: float) -> Any:
-        return await arun(self, redirect(fn), args, timeout)
+    async def redirected(self: ProcessPool, fn: str, args: tuple[Any, ...], timeout: float, **kw: Any) -> Any:
+        return await arun(self, redirect(fn), args, timeout, **kw)
 
-    async def poisoned(self: GradingEngine, item: Any, recipe: Any) -> Any:
+    async def poisoned(self: GradingEngine, item: Any, recipe: Any, **kw: Any) -> Any:
         if str(item.id).startswith("POISON-"):
             print(f"test fault: poison item {item.id} kills this worker", flush=True)
             os._exit(POISON_EXIT)
-        return await score_one(self, item, recipe)
+        return await score_one(self, item, recipe, **kw)
 
     ProcessPool.arun = redirected  # type: ignore[method-assign]
     GradingEngine.score_one = poisoned  # type: ignore[method-assign]

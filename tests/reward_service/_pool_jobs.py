@@ -23,3 +23,24 @@ def fail():
 
 def pid():
     return os.getpid()
+
+
+def answer_phase_then_spin(after):
+    """Starts its answer's phase (fallback: score 0), then computes for ``after`` s of CPU (a slow answer)."""
+    from reward_service.grading import budget
+    from reward_service.grading.types import Verdict
+    budget.answer_phase(lambda s: Verdict.ok(0.0, reason=f"over its {s:g} s budget"))
+    started = time.process_time()
+    while time.process_time() - started < after:
+        pass
+    return "finished"
+
+
+def answer_phase_then_sleep(before, after):
+    """Sleeps ``before`` s, starts its answer's phase (fallback: score 0), then sleeps ``after`` s."""
+    from reward_service.grading import budget
+    from reward_service.grading.types import Verdict
+    time.sleep(before)
+    budget.answer_phase(lambda s: Verdict.ok(0.0, reason=f"over its {s:g} s budget"))
+    time.sleep(after)
+    return "finished"

@@ -74,3 +74,18 @@ def test_math_runs_keep_expressions_whole():
 def test_prose_is_words_in_a_row_or_script_without_spaces():
     assert reads_as_prose("the answer") and reads_as_prose("总共有")
     assert not reads_as_prose("5 \\text{ apples}") and not reads_as_prose("\\sin x + y") and not reads_as_prose("αβ")
+
+
+@pytest.mark.parametrize("blank", ["\u200b", "\u200d", "\u2060", "\ufeff", "\u3164", "\u2800"],
+                         ids=lambda c: f"U+{ord(c):04X}")
+def test_invisible_characters_are_nothing_in_a_region(blank):
+    assert find_answer(blank * 3) is None and find_answer(f" {blank}\n{blank} ") is None
+    assert find_answer(f"\\boxed{{4{blank}2}}") == AnswerSpan("42", "boxed")
+    assert find_answer(f"the answer{blank} is 42") == AnswerSpan("42", "statement", prose=True)
+
+
+@pytest.mark.parametrize(("region", "source"), [("\\boxed{x = 5 = 4}", "boxed"), ("$x = 5 = 4$", "math_span"),
+                                                ("The answer is x = 5 = 4.", "statement"), ("x = 5 = 4", "bare")])
+def test_a_chain_of_equalities_is_one_whole_span(region, source):
+    span = find_answer(region)
+    assert span is not None and (span.text, span.source) == ("x = 5 = 4", source)

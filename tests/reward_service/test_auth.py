@@ -27,7 +27,7 @@ class FakeBackend:
     def __init__(self) -> None:
         self.calls = 0
 
-    async def score(self, items, recipe):
+    async def score(self, items, recipe, *, caller="anonymous"):
         self.calls += 1
         return [ItemResult(id=i.id, reward=1.0, components={"overlong": 1.0}) for i in items]
 
@@ -62,8 +62,9 @@ def test_missing_or_wrong_key_is_401():
         assert c.post("/score", json=body, headers=bearer("alpha")).status_code == 200
         assert c.post("/get_reward", json={"query": ["q"]}).status_code == 401
         assert c.post("/jobs", json=body).status_code == 401
-        for open_path in ("/healthz", "/readyz", "/metrics"):
+        for open_path in ("/healthz", "/readyz", "/docs", "/openapi.json"):
             assert c.get(open_path).status_code == 200
+        assert c.get("/metrics").status_code == 401  # what every caller sent is not for outsiders
 
 
 def test_hashed_keys_and_keys_file(tmp_path):

@@ -51,7 +51,8 @@ def test_engine_caches_share_the_configured_budget():
 class Instant:
     """A grading backend that answers at once."""
 
-    async def score(self, items: list[ScoreItem], recipe: Recipe) -> list[ItemResult]:
+    async def score(self, items: list[ScoreItem], recipe: Recipe, *,
+                    caller: str = "anonymous") -> list[ItemResult]:
         await asyncio.sleep(0)
         return [ItemResult(id=i.id, reward=1.0) for i in items]
 
@@ -83,9 +84,10 @@ class Gated(Instant):
     def __init__(self) -> None:
         self.gate = asyncio.Semaphore(0)
 
-    async def score(self, items: list[ScoreItem], recipe: Recipe) -> list[ItemResult]:
+    async def score(self, items: list[ScoreItem], recipe: Recipe, *,
+                    caller: str = "anonymous") -> list[ItemResult]:
         await self.gate.acquire()
-        return await super().score(items, recipe)
+        return await super().score(items, recipe, caller=caller)
 
 
 async def test_an_embedded_job_reports_progress_while_it_runs():

@@ -181,3 +181,49 @@ HUGE = [  # (text, mode, prefilled, expected format score): ~400k characters eac
 def test_adversarial_huge_inputs_are_graded(text, mode, prefilled, score):
     assert format_reward(text, mode, prefilled).score == score
     assert 0.0 <= tag_count_reward(text, mode, prefilled).score <= 1.0
+
+
+# Characters that show nothing (issue 17, item 6): format (Cf), separators (Z*), controls (Cc), and letters or
+# marks drawn as nothing. Each is whitespace for "is there reasoning" and "is there an answer".
+INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u180e", "\u2061", "\u200e", "\u202e",
+             "\U000e0020", "\U000e0001", "\u3164", "\u115f", "\u1160", "\u2800", "\uffa0", "\ufe0f", "\u034f",
+             "\x00", "\x7f", "\u00a0", "\u3000", "\u2028", "\u2029"]
+
+
+@pytest.mark.parametrize("blank", INVISIBLE, ids=lambda c: f"U+{ord(c):04X}")
+def test_an_invisible_think_block_is_empty(blank):
+    for mode, rest in (("r1_zero", " <answer>4</answer>"), ("r1", " 4")):
+        for block in (blank, blank * 3, f" {blank}\n{blank} "):
+            verdict = format_reward(f"<think>{block}</think>{rest}", mode)
+            assert verdict.score == 0.0 and verdict.reason == "empty think block", (mode, verdict)
+        prefilled = format_reward(f"{blank}\n</think>{rest}", mode, prefilled_think=True)
+        assert prefilled.score == 0.0 and prefilled.reason == "empty think block", mode
+
+
+@pytest.mark.parametrize("blank", INVISIBLE, ids=lambda c: f"U+{ord(c):04X}")
+def test_an_invisible_answer_is_no_answer(blank):
+    for mode in ("r1_zero", "r1"):
+        verdict = format_reward(f"<think>reason</think> <answer>{blank} {blank}</answer>", mode)
+        assert verdict.score == 0.0 and verdict.reason == "empty answer", mode
+    verdict = format_reward(f"<think>reason</think>{blank}\n{blank}", "r1")
+    assert verdict.score == 0.0 and verdict.reason == "no final answer after </think>"
+    assert format_reward(f"reason</think>{blank}", "r1", prefilled_think=True).score == 0.0
+
+
+@pytest.mark.parametrize("blank", INVISIBLE, ids=lambda c: f"U+{ord(c):04X}")
+def test_invisible_characters_stand_where_whitespace_may(blank):
+    text = f"{blank}<think>reason</think>{blank}<answer>4</answer>{blank}"
+    assert format_reward(text, "r1_zero").score == 1.0
+    assert format_reward(f"{blank}<think>reason</think>{blank}4", "r1").score == 1.0
+
+
+@pytest.mark.parametrize("blank", INVISIBLE, ids=lambda c: f"U+{ord(c):04X}")
+def test_tag_count_reads_an_invisible_block_as_an_empty_one(blank):
+    """tag_count pays for the tags alone (open-r1's shaping), whatever a block holds: an invisible block earns
+    what an empty one does, and a tag broken by an invisible character is no tag."""
+    for mode in ("r1_zero", "r1"):
+        invisible = tag_count_reward(f"<think>{blank}</think> <answer>{blank}</answer>", mode)
+        empty = tag_count_reward("<think> </think> <answer> </answer>", mode)
+        assert (invisible.score, invisible.details) == (empty.score, empty.details)
+    broken = tag_count_reward(f"<think>a</th{blank}ink> <answer>4</answer>", "r1_zero")
+    assert broken.score == 0.75 and broken.details["missing"] == ["</think>"]

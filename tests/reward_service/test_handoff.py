@@ -193,7 +193,7 @@ def test_no_worker_alive_is_503_at_once_and_a_dead_worker_leaves_the_gauge_quick
         assert time.monotonic() - started < 5  # at once, not after score_timeout_s
 
         def gauge() -> float:
-            text = httpx.get(api.url + "/metrics", timeout=10).text
+            text = httpx.get(api.url + "/metrics", headers=AUTH, timeout=10).text
             return float(re.search(r"^reward_workers_alive (\S+)$", text, re.M).group(1))
 
         workers = Workers(url, ENV, count=1, log_dir=tmp_path, restart=False)

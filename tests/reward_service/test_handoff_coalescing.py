@@ -21,8 +21,8 @@ SLOW = "<think>SLEEP=1.5 thinking</think> <answer>\\boxed{7}</answer>"  # the gr
 async def engine(monkeypatch):
     arun = ProcessPool.arun
 
-    async def redirected(self, fn, args, timeout):
-        return await arun(self, _fault_worker.redirect(fn), args, timeout)
+    async def redirected(self, fn, args, timeout, **kw):
+        return await arun(self, _fault_worker.redirect(fn), args, timeout, **kw)
 
     monkeypatch.setattr(ProcessPool, "arun", redirected)
     engine = GradingEngine(Settings(workers=1, sandbox_backend="none"))

@@ -20,6 +20,12 @@ EN = ("Okay, so I need to find how many positive integers below 1000 leave remai
       "by five. First, let me recall that divisibility by 5 depends only on the last digit. Wait, let me "
       "double-check that claim before I rely on it. So out of every block of five consecutive integers, exactly "
       "two of them satisfy the condition, and the answer should be 400.")
+EN_B = ("Next, I want to count the multiples of seven that are smaller than two hundred. Dividing gives twenty "
+        "eight whole multiples, because seven times twenty eight is just below the bound. Hmm, I should not forget "
+        "zero: the problem asks for positive numbers only, so zero is excluded and the count stays the same.")
+EN_C = ("Finally, let me compare both results. The first approach counted residues directly, while the second one "
+        "used complementary counting over every possible remainder. Both methods agree with each other, which "
+        "makes me fairly confident in the result, although a quick brute force check would settle any doubt.")
 FR = ("D'accord, je dois trouver le nombre d'entiers positifs inférieurs à mille qui laissent un reste de deux "
       "ou trois dans la division par cinq. D'abord, la divisibilité par cinq ne dépend que du dernier chiffre. "
       "Attends, vérifions encore cette affirmation avant de continuer. Donc sur chaque bloc de cinq entiers "
@@ -104,12 +110,12 @@ def test_same_script_switch_is_caught_within_one_chunk(first, second, lang):
 
 
 def test_long_mixed_reasoning_in_three_languages():
-    text = "\n".join([EN, FR, EN, DE, EN])
+    text = "\n".join([EN, FR, EN_B, DE, EN_C])
     counts = language_shares(text, "en")
     total = sum(counts.values())
     assert set(counts) == {"en", "fr", "de"}
-    assert language_consistency(text, "en").score == pytest.approx(3 * sum(language_shares(EN).values()) / total,
-                                                                   abs=2 * CHUNK_WORDS / total)
+    n_en = sum(sum(language_shares(en).values()) for en in (EN, EN_B, EN_C))
+    assert language_consistency(text, "en").score == pytest.approx(n_en / total, abs=2 * CHUNK_WORDS / total)
 
 
 @pytest.mark.parametrize("sentence", ["Let x be 5, so f(x) = 10.", "Wait, let me check. Hmm.",
@@ -135,8 +141,9 @@ def test_code_latex_urls_tags_numbers_and_identifiers_are_ignored():
              "12345 + 67 = 890 `inline_code(with, english, words)` https://example.com/the/english/path "
              "<think></think><answer></answer> dp_table x2 \\boxed{400} \\quad \\$ 3.14")
     assert language_shares(noise) == {}
-    verdict = language_consistency(FR + "\n" + noise + "\n" + FR, "fr")
-    assert verdict.score == 1.0 and verdict.details["words"] == 2 * sum(language_shares(FR).values())
+    verdict = language_consistency(FR + "\n" + noise + "\n" + DE, "fr")
+    assert verdict.details["by_language"] == {"fr": sum(language_shares(FR).values()),
+                                              "de": sum(language_shares(DE).values())}
 
 
 def test_an_unclosed_opener_does_not_swallow_the_text_after_it():
@@ -160,7 +167,7 @@ def test_stripping_is_linear_on_adversarial_input():
 def test_no_words_scores_zero_with_a_reason(text):
     verdict = language_consistency(text, "en")
     assert verdict.status is Status.ok and verdict.score == 0.0 and verdict.reason == "no words to judge"
-    assert verdict.details == {"words": 0, "target_words": 0, "by_language": {}}
+    assert verdict.details == {"words": 0, "target_words": 0, "by_language": {}, "repeated": 0}
 
 
 def test_details_report_the_counts():
@@ -210,9 +217,11 @@ def test_graders_forked_after_warmup_share_the_detectors():
 
 
 def test_long_chain_of_thought():
-    text = " ".join([EN] * 30)  # ~2,000 words
+    text = " ".join([EN, EN_B, EN_C] * 10)  # ~2,000 words, each paragraph counted once (see test_language_filler)
     verdict = language_consistency(text, "en")
-    assert verdict.score == 1.0 and verdict.details["words"] > 1500
+    once = sum(language_shares(f"{EN} {EN_B} {EN_C}").values())
+    assert verdict.score == 1.0 and verdict.details["words"] + verdict.details["repeated"] > 1500
+    assert once <= verdict.details["words"] < once + 10
 
 
 # --- the target, when the item names none: the prompt's language, and how a short prompt is read ---------

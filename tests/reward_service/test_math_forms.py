@@ -126,3 +126,54 @@ def test_connectives_make_lists():
     assert math_forms.rewrite("19, 46, \\text{ and } 82") == "19, 46, 82"
     assert math_forms.rewrite("p=5,q=2 \\text{ and } p=7,q=2") == "p=5,q=2; p=7,q=2"
     assert math_forms.rewrite("\\text{Monday}") == "\\text{Monday}"
+
+
+# -- chains of equalities (issue 17): math-verify grades the last side, so "x = 5 = 4" counted for 4 ---------
+
+CHAINS_THAT_LIE = ["x = 5 = 4", "5 = 4", "x=4=5", "2+2 = 4 = 5", "x = 2+2 = 5", "f(2) = 5 = 4", "x \\le 5 = 4",
+                   "x = \\frac{1}{2} = 0.4", "a_1 = 7 = 4", "x = 500 = 501.0"]
+
+
+@pytest.mark.parametrize("chain", CHAINS_THAT_LIE)
+def test_a_chain_of_equalities_whose_sides_differ_is_no_answer(chain):
+    last = chain.rsplit("=", 1)[1].strip()
+    first = chain.split("=")[1].strip() if chain.count("=") > 1 else chain.split("=")[0].strip()
+    for region in (f"\\boxed{{{chain}}}", f"${chain}$", f"The answer is ${chain}$.", f"The answer is {chain}.",
+                   chain, f"\\[{chain}\\]", f"so the final answer is \\boxed{{{chain}}}"):
+        for reference in {last, first}:
+            verdict = grade_math(region, reference)
+            assert verdict.score == 0.0 and verdict.reason == "unequal sides", (region, reference, verdict)
+            assert verdict.details["matched"] is False
+
+
+@pytest.mark.parametrize(("chain", "reference"), [
+    ("x = 2+2 = 4", "4"), ("2+2 = 4", "4"), ("x = 5", "5"), ("3 + 4 = 7", "7"), ("2^{10} = 1024", "1024"),
+    ("10! = 3628800", "3628800"), ("x = \\frac{1}{3} = 0.333", "0.333"), ("\\sqrt{2} = 1.41", "1.41"),
+    ("45^\\circ = \\frac{\\pi}{4}", "\\frac{\\pi}{4}"), ("\\frac{1}{2} = 50\\%", "50\\%"), ("x = y = 4", "4"),
+    ("f(3) = 2 \\cdot 3 + 1 = 7", "7"), ("P = \\frac{2}{4} = \\frac{1}{2}", "\\frac{1}{2}"),
+])
+def test_a_chain_whose_sides_are_equal_still_counts(chain, reference):
+    for region in (f"\\boxed{{{chain}}}", f"${chain}$", f"The answer is ${chain}$."):
+        assert grade_math(region, reference).score == 1.0, (region, reference)
+
+
+def test_unequal_sides_judges_numbers_only():
+    from reward_service.grading.math import parse_whole
+    texts = ("x = 5 = 4", "x = y = 4", "a = 3, b = 4", "x^2 = 4 = 5", "i^2 = -1", "\\pi = 3.14", "e = 2.7",
+             "\\pi = 3.3", "1,000 = 1000", "x \\le 5 = 4", "5 \\text{ m} = 4", "\\{x \\mid x = 1\\} = 2")
+    def parse(side):
+        return parse_whole(math_forms.rewrite(side))
+    judged = {text: math_forms.unequal_sides(text, parse) for text in texts}
+    assert [text for text, unequal in judged.items() if unequal] == ["x = 5 = 4", "x^2 = 4 = 5", "\\pi = 3.3",
+                                                                      "x \\le 5 = 4", "5 \\text{ m} = 4"]
+
+
+# -- invisible characters in an answer (issue 17) --------------------------------------------------------
+
+@pytest.mark.parametrize("blank", ["\u200b", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u3164"],
+                         ids=lambda c: f"U+{ord(c):04X}")
+def test_invisible_characters_in_an_answer_are_nothing(blank):
+    assert _score(f"{blank}42", "42") == 1.0 and _score(f"\\boxed{{4{blank}2}}", "42") == 1.0
+    assert math_forms.clean(f"{blank}\\frac{{1}}{blank}{{2}}{blank}") == "\\frac{1}{2}"
+    verdict = grade_math(f"{blank} {blank}", "42")
+    assert verdict.score == 0.0 and verdict.reason == "no answer found"

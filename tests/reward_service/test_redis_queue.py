@@ -74,7 +74,7 @@ def stack(redis_server, tmp_path_factory):
     try:
         api.wait_ready()
         deadline = time.monotonic() + 60
-        while "reward_workers_alive 2.0" not in httpx.get(api.url + "/metrics").text:  # both, not the first
+        while "reward_workers_alive 2.0" not in httpx.get(api.url + "/metrics", headers=AUTH).text:  # both, not the first
             assert time.monotonic() < deadline, "the workers did not both become ready:\n" + workers.logs()
             time.sleep(0.2)
         yield api, workers, redis_server
@@ -92,7 +92,7 @@ def test_score_through_redis_answers_every_item_once(stack):
     assert_once(items, r.json()["results"])
     assert graded(redis) - before == 50
     assert httpx.get(api.url + "/healthz").json()["queue"] == "redis"
-    metrics = httpx.get(api.url + "/metrics").text
+    metrics = httpx.get(api.url + "/metrics", headers=AUTH).text
     assert 'reward_items_graded_total{status="ok",task="math"}' in metrics
     assert "reward_queue_depth" in metrics and "reward_workers_alive 2.0" in metrics
 

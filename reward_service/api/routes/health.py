@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from reward_service import __version__
@@ -21,10 +21,14 @@ async def healthz(backend: BackendDep) -> Health:
 
 
 @router.get("/readyz")
-async def readyz(backend: BackendDep) -> JSONResponse:
+async def readyz(backend: BackendDep, request: Request) -> JSONResponse:
     """200 when every kind of item can be graded now: the sandbox answers where code items are graded (this
     process for the embedded queue; the workers' own for the Redis queue, which also needs Redis and a live
-    worker). A sandbox switched off (``none``) is reported ``disabled`` and does not make it 503."""
+    worker). A sandbox switched off (``none``) is reported ``disabled`` and does not make it 503. With keys
+    on, a caller without one learns only ready or not (a probe needs no more; the backend and its limits
+    are for callers)."""
     facts: dict[str, Any] = dict(await backend.ready())
     ok = facts.pop("ok")
+    if request.app.state.keys.enabled and getattr(request.state, "caller", None) is None:
+        facts = {}
     return JSONResponse({"status": "ready" if ok else "not ready", **facts}, status_code=200 if ok else 503)
