@@ -39,23 +39,28 @@ class Judge(BaseHTTPRequestHandler):
             Judge.peak = max(Judge.peak, Judge.in_flight)
         try:
             time.sleep(0.05 if model == "slow" else 0)
-            if model == "flaky" and n == 1 or model == "down":
-                return self._send(503, {"error": "busy"})
-            if model == "needs-key" and self.headers.get("Authorization") != "Bearer sekrit":
-                return self._send(401, {"error": "no key"})
-            if model == "leaky":
-                return self._send(400, {"error": f"{BODY_MARKER}: db=postgres://10.0.0.5 token=abc"})
-            if model == "garbage" or model == "garbage-once" and n == 1:
-                return self._reply(f"let me think about it ({BODY_MARKER})")
-            if "Score the response" in prompt:
-                return self._reply('{"score": 7}')
-            return self._reply("Yes." if "twelve" in data_of(prompt)["student_final_answer"].lower() else "no")
-        finally:
+            code, answer = self._answer(model, prompt, n)
+        finally:  # before the answer goes out: the client may send its next call as soon as it has it
             with Judge.lock:
                 Judge.in_flight -= 1
+        self._send(code, answer)
 
-    def _reply(self, content):
-        self._send(200, {"choices": [{"message": {"role": "assistant", "content": content}}]})
+    def _answer(self, model: str, prompt: str, n: int) -> tuple[int, dict]:
+        if model == "flaky" and n == 1 or model == "down":
+            return 503, {"error": "busy"}
+        if model == "needs-key" and self.headers.get("Authorization") != "Bearer sekrit":
+            return 401, {"error": "no key"}
+        if model == "leaky":
+            return 400, {"error": f"{BODY_MARKER}: db=postgres://10.0.0.5 token=abc"}
+        if model == "garbage" or model == "garbage-once" and n == 1:
+            return self._reply(f"let me think about it ({BODY_MARKER})")
+        if "Score the response" in prompt:
+            return self._reply('{"score": 7}')
+        return self._reply("Yes." if "twelve" in data_of(prompt)["student_final_answer"].lower() else "no")
+
+    @staticmethod
+    def _reply(content: str) -> tuple[int, dict]:
+        return 200, {"choices": [{"message": {"role": "assistant", "content": content}}]}
 
     def _send(self, code, obj):
         data = json.dumps(obj).encode()
