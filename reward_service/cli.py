@@ -105,7 +105,7 @@ def _worker(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from reward_service.evaluate import run_eval
     return run_eval(args.input, output=args.output, url=args.url, recipe=args.recipe, api_key=args.api_key,
-                    batch_size=args.batch_size, settings=_settings(args))
+                    batch_size=args.batch_size, settings=_settings(args), group_by=args.group_by)
 
 
 def _probe(args: argparse.Namespace) -> int:
@@ -135,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", help="grade a JSONL file of completions; write results and print a summary")
     ev.add_argument("input", help="JSONL: one item per line (score-item fields; 'prompt_id' groups samples)")
+    ev.add_argument("--group-by", metavar="FIELD", help="the field whose value groups a prompt's samples for "
+                    "pass@k (default: prompt_id; a line without it is grouped by its prompt text)")
     ev.add_argument("-o", "--output", help="results JSONL (default: INPUT with .graded.jsonl)")
     ev.add_argument("--url", help="grade against a running service instead of in this process")
     ev.add_argument("--api-key", help="bearer token for --url (default: REWARD_API_KEY)")

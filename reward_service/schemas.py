@@ -9,6 +9,7 @@ the name is so close to one of ours (``anwser``, ``test``, ``langauge``) that it
 
 from __future__ import annotations
 
+import ast
 import json
 from difflib import get_close_matches
 from enum import StrEnum
@@ -95,6 +96,11 @@ class ScoreItem(BaseModel):
     completion_tokens: int | None = Field(None, ge=0, description="Length in tokens, for length shaping "
                                                                   "(characters are used when absent).")
     source: str | None = Field(None, description="Data source label, for eval summaries.")
+    test: str | None = Field(None, description="Assert-style test code as a HumanEval or MBPP row carries it, "
+                             "with entry_point: the same as tests {'test': ..., 'entry_point': ...}, the row's "
+                             "prompt as the problem's code when it defines the entry point (then a completion "
+                             "that does not define it continues the prompt). The item is code unless task says.")
+    entry_point: str | None = Field(None, description="With test: the name of the function under test.")
 
     @model_validator(mode="before")
     @classmethod
@@ -105,7 +111,33 @@ class ScoreItem(BaseModel):
                 if meant:
                     raise ValueError(f"unknown field {name!r}: did you mean {meant!r}? (other extra fields are "
                                      "ignored)")
+            if isinstance(data.get("test"), dict | list):
+                raise ValueError("unknown field 'test' for test cases: did you mean 'tests'? ('test' is a "
+                                 "HumanEval or MBPP row's test code: a string, with 'entry_point')")
+            if "test" in data and "task" not in data:  # a HumanEval / MBPP row as it is
+                data = {**data, "task": "code"}
         return data
+
+    @model_validator(mode="after")
+    def _row_tests(self) -> ScoreItem:
+        """A row's ``test`` + ``entry_point`` as the assert-style ``tests`` they are."""
+        if self.test is None and self.entry_point is None:
+            return self
+        if self.test is None or self.entry_point is None:
+            raise ValueError("'test' and 'entry_point' go together (a HumanEval or MBPP row's test code and "
+                             "the name of the function under test)")
+        if self.tests is not None:
+            raise ValueError("give the tests as 'tests' or as a row's 'test' + 'entry_point', not both")
+        tests: dict[str, Any] = {"test": self.test, "entry_point": self.entry_point}
+        if isinstance(self.prompt, str) and defines(self.prompt, self.entry_point):
+            tests["prompt"] = self.prompt  # HumanEval's: the problem's code, helpers and all
+        self.tests, self.test, self.entry_point = tests, None, None  # one form from here on (it round-trips)
+        return self
+
+    @field_validator("tests", mode="before")
+    @classmethod
+    def _tests_shallow(cls, v: Any) -> Any:
+        return _shallow(v)
 
     @field_validator("answer", mode="before")
     @classmethod
@@ -115,6 +147,15 @@ class ScoreItem(BaseModel):
         if isinstance(v, dict):
             return json.dumps(_shallow(v))
         return str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+
+
+def defines(code: str, name: str) -> bool:
+    """Whether Python ``code`` parses and defines the function ``name`` at its top level."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return False
+    return any(isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name for node in tree.body)
 
 
 _DATASET_FIELDS = frozenset({"idx", "ids", "task_id"})  # close to ours, yet what data sets really call things
@@ -140,6 +181,11 @@ class ComponentSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     weight: float = 1.0
     options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _options_shallow(cls, v: Any) -> Any:
+        return _shallow(v)
 
 
 class RecipeSpec(BaseModel):
@@ -180,11 +226,6 @@ class ItemResult(BaseModel):
 
 class ScoreResponse(BaseModel):
     results: list[ItemResult]
-
-    @field_validator("options", mode="before")
-    @classmethod
-    def _options_shallow(cls, v: Any) -> Any:
-        return _shallow(v)
 
 
 class Health(BaseModel):

@@ -27,6 +27,7 @@ ends the test with that verdict, whatever the test code does with the error.
 
 from __future__ import annotations
 
+import ast
 import json
 import time
 from pathlib import Path
@@ -230,12 +231,39 @@ def _run(session: Session, test: _TestProcess, limits: Limits, deadline: float) 
         test.send(outcome.reply or {})
 
 
+def defines(code: str, name: str) -> bool:
+    """Whether ``code`` parses and defines ``name``: a function, a method of a class (``class Solution``), or a
+    name bound at its top level (``f = lambda ...``)."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return False
+    for node in tree.body:
+        inner = node.body if isinstance(node, ast.ClassDef) else [node]
+        if any(isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == name for n in inner):
+            return True
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            return True
+    return False
+
+
+def continued(code: str, tests: AssertTests) -> str:
+    """The candidate's program: ``code``, or the problem's code followed by it when the problem defines the
+    entry point and ``code`` does not (a completion that continues HumanEval's prompt, a function body; as
+    HumanEval's own harness and SandboxFusion read it)."""
+    setup = tests.setup
+    if setup and defines(setup, tests.entry_point) and not defines(code, tests.entry_point):
+        return setup + code
+    return code
+
+
 def judge_asserts(code: str, language: Language, tests: AssertTests, backend: Backend, limits: Limits) -> Report:
-    """Run ``tests`` against ``code``: one test, accepted when the test code ends without an error."""
+    """Run ``tests`` against ``code`` (see :func:`continued`): one test, accepted when the test code ends
+    without an error."""
     if language.name != "python":
         raise Unsupported(f"assert-style tests are Python test code; they cannot test {language.name}")
-    program = Program(files={"solution.py": code, "harness.py": CALL_HARNESS}, run=["python3", "harness.py"],
-                      python_inproc=True)
+    program = Program(files={"solution.py": continued(code, tests), "harness.py": CALL_HARNESS},
+                      run=["python3", "harness.py"], python_inproc=True)
     deadline = time.monotonic() + limits.item_time_s
     try:
         session = backend.session(limits)

@@ -18,9 +18,13 @@ from trainer.config import RunConfig, load_config
 MIXED_DEMO = Path(__file__).parent / "shipped_data" / "mixed_demo.jsonl"
 
 
-def _config(args: argparse.Namespace, trl_config: str | None = None) -> RunConfig:
-    """The run config; its ``training`` section checked against TRL's ``trl_config`` class right away."""
+def _config(args: argparse.Namespace, trl_config: str | None = None, *, reach: bool = False) -> RunConfig:
+    """The run config; with ``reach``, its service asked whether it is there before TRL is imported (that
+    takes seconds, the question one); then its ``training`` section checked against TRL's ``trl_config``."""
     cfg = load_config(args.config, args.set)
+    if reach:
+        from trainer.grpo import check_reachable
+        check_reachable(cfg.service)
     if trl_config is not None:
         import trl
 
@@ -30,8 +34,9 @@ def _config(args: argparse.Namespace, trl_config: str | None = None) -> RunConfi
 
 
 def cmd_grpo(args: argparse.Namespace) -> int:
+    cfg = _config(args, "GRPOConfig", reach=True)
     from trainer.grpo import run_grpo
-    return run_grpo(_config(args, "GRPOConfig"))
+    return run_grpo(cfg)
 
 
 def cmd_sft(args: argparse.Namespace) -> int:

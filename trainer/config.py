@@ -2,7 +2,7 @@
 
 .. code-block:: yaml
 
-    model: Qwen/Qwen2.5-0.5B         # a path or hub name; "tiny" builds a tiny random model (tests, demos)
+    model: Qwen/Qwen2.5-0.5B         # required: a path or hub name; "tiny" builds a tiny random model (demos)
     output_dir: runs/r1-zero          # TRL's output_dir; metrics.jsonl and curves.png go here too
     service: {url: http://127.0.0.1:8000, recipe: r1-zero}
     data: {source: countdown.jsonl, template: r1_zero}
@@ -97,7 +97,7 @@ class SampleConfig:
 
 @dataclass(frozen=True)
 class RunConfig:
-    model: str = "tiny"
+    model: str                                # required: a run that names none must not train anything
     output_dir: str = "runs/run"
     service: ServiceConfig = field(default_factory=ServiceConfig)
     data: DataConfig = field(default_factory=DataConfig)
@@ -190,7 +190,13 @@ def from_dict(raw: dict[str, Any]) -> RunConfig:
     for name, cls in _SECTIONS.items():
         if values.get(name) is not None:
             values[name] = _build(cls, dict(values[name]), name)
-    return _build(RunConfig, values, "the config")
+    config = _build(RunConfig, {"model": None, **values}, "the config")
+    if config.model is None or not str(config.model).strip():
+        raise ValueError("the config names no model: add `model: <hub name or local path>` (or `model: tiny`, "
+                         "a tiny random model for CPU demos), or pass --set model=...")
+    if not isinstance(config.model, str):
+        raise ValueError(f"model must be a hub name or a local path, got {config.model!r}")
+    return config
 
 
 def set_dotted(raw: dict[str, Any], assignment: str) -> None:

@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reward_service.client import RewardClient, RewardServiceError
-from trainer.callbacks import MetricsFileCallback, use_compact_progress
-from trainer.config import RunConfig, training_fields
+from trainer.config import RunConfig, ServiceConfig, training_fields
 from trainer.models import model_and_data
 from trainer.rewards import ServiceScorer, reward_func
 
@@ -25,19 +24,28 @@ logger = logging.getLogger("trainer.grpo")
 PREFLIGHT_ITEM = {"completion": "<think>1 + 1 = 2</think> <answer>2</answer>", "answer": "2", "task": "math"}
 
 
+def check_reachable(service: ServiceConfig) -> dict[str, Any]:
+    """The service answers ``/healthz``, asked once: an unreachable URL is one line in the first second (the
+    CLI asks before importing TRL, which takes seconds). Retries are for outages during a run, not for this."""
+    try:
+        with RewardClient(service.url, api_key=service.resolved_api_key(), timeout=5, retries=0) as client:
+            return client.health()
+    except RewardServiceError as exc:
+        cause = repr(exc.__cause__) if exc.__cause__ is not None else str(exc)
+        raise SystemExit(f"error: reward service at {service.url} is not reachable ({cause}); start it with "
+                         "`python -m reward_service serve` or fix service.url") from exc
+
+
 def check_service(cfg: RunConfig) -> None:
     """Fail fast, before loading anything heavy: the service is there, and it grades one item through the
     configured recipe and key (a bad recipe or a 401 is one line now, not a traceback at step 0)."""
+    health = check_reachable(cfg.service)
     with RewardClient(cfg.service.url, api_key=cfg.service.resolved_api_key(), timeout=10, retries=2,
                       backoff=0.5) as client:
         try:
-            health = client.health()
-        except RewardServiceError as exc:
-            raise SystemExit(f"reward service at {cfg.service.url} is not reachable: {exc}") from exc
-        try:
             client.score([PREFLIGHT_ITEM], recipe=cfg.service.recipe)
         except RewardServiceError as exc:
-            raise SystemExit(f"reward service at {cfg.service.url} refused a test item: {_why(exc)}") from exc
+            raise SystemExit(f"error: reward service at {cfg.service.url} refused a test item: {_why(exc)}") from exc
     logger.info("reward service at %s: %s", cfg.service.url, health)
 
 
@@ -60,6 +68,8 @@ def build_trainer(cfg: RunConfig, *, scorer: ServiceScorer | None = None,
                   callbacks: Sequence[Any] = ()) -> tuple[Any, ServiceScorer]:
     """The GRPOTrainer of a run and the scorer its reward function uses (pass one to inject a client)."""
     from trl import GRPOTrainer
+
+    from trainer.callbacks import MetricsFileCallback, use_compact_progress  # transformers: seconds to import
     model, tokenizer, dataset = model_and_data(cfg)
     scorer = scorer or ServiceScorer.from_config(cfg.service, default_task=cfg.data.task)
     trainer = GRPOTrainer(

@@ -10,38 +10,42 @@ key from the environment, so it appears in no command line and no log::
         --reward.remote_url $(python -c "import reward_service.adapters.openrlhf as m; print(m.__file__)")
 
 Each query is the prompt and response decoded together; the response is what follows its prompt, the label
-the reference (``task`` from ``REWARD_SERVICE_TASK``, default math). OpenRLHF wants numbers, so an item the
-service could not score gets 0.0, with ``extra_logs["scored"]`` 0 for it.
+the reference (``task`` from ``REWARD_SERVICE_TASK``, default math). OpenRLHF 0.11 decodes with
+``skip_special_tokens=False``, so the response ends in the model's stop token (``<|im_end|>``...): the
+service strips it before grading (``details.stripped_tokens``). OpenRLHF wants numbers, so an item the
+service could not score gets 0.0, with ``extra_logs["scored"]`` 0 for it. Tested against OpenRLHF 0.11.2's
+loader and call (``openrlhf/utils/agent.py``: ``SingleTurnAgentExecutor``).
 """
 
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from typing import Any
 
-from reward_service.client import RewardClient
+from reward_service.adapters import common
 from reward_service.schemas import ItemResult, Status
 
-
-@lru_cache(maxsize=1)
-def _client() -> RewardClient:
-    key = os.environ.get("REWARD_API_KEY") or os.environ.get("REWARD_SERVICE_API_KEY")
-    return RewardClient(os.environ.get("REWARD_SERVICE_URL", "http://127.0.0.1:8000"), api_key=key)
+_client = common.client  # the cached client (tests clear it)
 
 
-def _items(queries: list[str], prompts: list[str] | None, labels: list[Any] | None) -> list[dict[str, Any]]:
+def _row(query: str, prompt: str, label: Any, task: str) -> dict[str, Any] | ItemResult:
+    """The service item for one query, or the reason it cannot be sent (a code label that is not tests)."""
+    completion = query[len(prompt):] if prompt and query.startswith(prompt) else query
+    item: dict[str, Any] = {"completion": completion, "task": task, "prompt": prompt or None}
+    if label is None:
+        return item
+    if task != "code":
+        return {**item, "answer": str(common.plain(label))}
+    try:
+        return {**item, "tests": common.code_tests(label)}
+    except ValueError as exc:
+        return common.refused(str(exc))
+
+
+def _rows(queries: list[str], prompts: list[str] | None, labels: list[Any] | None) -> list[dict | ItemResult]:
     task = os.environ.get("REWARD_SERVICE_TASK", "math")
-    items = []
-    for i, query in enumerate(queries):
-        prompt = (prompts[i] if prompts and i < len(prompts) else "") or ""
-        label = labels[i] if labels and i < len(labels) else None
-        completion = query[len(prompt):] if prompt and query.startswith(prompt) else query
-        item: dict[str, Any] = {"id": i, "completion": completion, "task": task, "prompt": prompt or None}
-        if label is not None:
-            item["tests" if task == "code" else "answer"] = label if task == "code" else str(label)
-        items.append(item)
-    return items
+    return [_row(query, (prompts[i] if prompts and i < len(prompts) else "") or "",
+                 labels[i] if labels and i < len(labels) else None, task) for i, query in enumerate(queries)]
 
 
 def _tensor(values: list[float]) -> Any:
@@ -55,11 +59,11 @@ def _tensor(values: list[float]) -> Any:
 def reward_func(queries: list[str], prompts: list[str] | None = None, labels: list[Any] | None = None,
                 **_: Any) -> dict[str, Any]:
     """OpenRLHF's contract: ``{"rewards", "scores", "extra_logs"}`` for a batch of queries."""
-    results: list[ItemResult] = _client().score(_items(queries, prompts, labels),
-                                                 os.environ.get("REWARD_SERVICE_RECIPE", "r1-zero"))
+    recipe = common.recipe()
+    results = common.score(_rows(queries, prompts, labels), recipe)
     rewards = [r.reward if r.status is Status.ok and r.reward is not None else 0.0 for r in results]
     logs = {"scored": [1.0 if r.status is Status.ok else 0.0 for r in results]}
-    for name in sorted({c for r in results for c in r.components}):
+    for name in common.component_names(recipe):  # the same keys every call: OpenRLHF merges them
         logs[name] = [r.components.get(name, 0.0) for r in results]
     return {"rewards": _tensor(rewards), "scores": _tensor(rewards),
             "extra_logs": {k: _tensor(v) for k, v in logs.items()}}

@@ -8,7 +8,9 @@ item says otherwise. A checker program that fails is the item's ``error``, never
 
 Which block: the last one tagged with the item's language or an alias (```py, ```c++, ...); when there is
 none, the last untagged block (models often omit the tag); a block tagged with another language never
-counts. An item without ``language`` is Python. No block: accuracy 0 with the reason. A sandbox that cannot
+counts. An item without ``language`` is Python. No block: accuracy 0 with the reason, unless the problem's
+own code (HumanEval's prompt) defines the function under test: then a completion without a block is code
+continuing that prompt (a function body, as HumanEval's completions are). A sandbox that cannot
 run at all is an ``error`` (never a 0), malformed tests or an unknown language ``invalid``; whatever the
 program does to its own channels and limits is its own failure, a 0 (the sandbox says ``sandbox_error`` only
 for its own). The details stay small whatever the program writes (a verdict travels to the trainer with
@@ -60,6 +62,14 @@ def _details(report: Any) -> dict[str, Any]:
     return out
 
 
+def _continues_a_prompt(suite: Any) -> bool:
+    """Whether the tests carry the problem's code and it defines the function under test (HumanEval's prompt),
+    so that a completion may be that function's body."""
+    from sandbox.asserts import defines
+    tests = suite.asserts
+    return tests is not None and bool(tests.setup) and defines(tests.setup, tests.entry_point)
+
+
 def sandbox_readiness(backend: str, bwrap_rlimits_only: bool = False) -> dict[str, str]:
     """For /readyz: ``{"sandbox": "ok" | "unavailable" | "disabled", "sandbox_detail": one line}``. Cheap: no
     sandbox starts (see :func:`sandbox.status`)."""
@@ -92,6 +102,8 @@ def grade_code(region: str, tests: Any, language: str | None, limits: CodeLimits
     except BadTests as exc:
         return Verdict.invalid(f"bad tests: {exc}")
     code = extract_code(region, lang.name)
+    if code is None and _continues_a_prompt(suite):
+        code = region
     if code is None:
         return Verdict.ok(0.0, reason=f"no ```{lang.name} block in the final answer")
     if backend == "none":

@@ -106,6 +106,9 @@ def test_bad_items_fail_alone_and_the_batch_answers(service):
     ({"items": [{"completion": "x"}], "recipe": "no-such"}, "recipe"),
     ({"items": [{"completion": "x", "anwser": 1}]}, "did you mean 'answer'"),  # a typo, not a data set's field
     ({"items": [{"completion": "x", "test": []}]}, "did you mean 'tests'"),
+    ({"items": [{"completion": "x", "test": "assert f(1) == 1"}]}, "'test' and 'entry_point' go together"),
+    ({"items": [{"completion": "x", "test": "assert f(1)", "entry_point": "f", "tests": {"inputs": [], "outputs": []}}]},
+     "not both"),
     ({"items": [{"answer": "1"}]}, "completion"),
     ({"items": [{"completion": "x"}], "recipe": {"components": {"format": {"options": {"mode": "xml"}}}}}, "mode"),
 ])
@@ -125,6 +128,19 @@ def test_an_eval_file_row_posts_as_is(service):
     [result] = response.json()["results"]
     assert (result["id"], result["status"], result["reward"]) == ("q1", "ok", 2.0)
     assert "prompt_id" not in result and "level" not in result
+
+
+def test_a_humaneval_row_is_a_code_item_with_its_prompt_as_the_problems_code():
+    from reward_service.schemas import ScoreItem
+    row = {"task_id": "HumanEval/53", "prompt": 'def add(x, y):\n    """Add."""\n', "entry_point": "add",
+           "test": "def check(candidate):\n    assert candidate(1, 2) == 3\n", "completion": "    return x + y\n"}
+    item = ScoreItem.model_validate(row)
+    assert item.task == "code" and item.test is None and item.entry_point is None
+    assert item.tests == {"test": row["test"], "entry_point": "add", "prompt": row["prompt"]}
+    assert ScoreItem.model_validate(item.model_dump(mode="json")) == item  # it round-trips to the graders
+    mbpp = ScoreItem.model_validate({**row, "prompt": "Write a function that adds two numbers."})
+    assert "prompt" not in mbpp.tests  # prose is not the problem's code
+    assert ScoreItem.model_validate({**row, "task": "none"}).task == "none"  # a task given is kept
 
 
 def test_not_json_is_422(service):

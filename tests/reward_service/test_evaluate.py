@@ -6,9 +6,10 @@ import json
 import subprocess
 import sys
 
+import httpx
 import pytest
 
-from reward_service.evaluate import pass_at_k, summarize
+from reward_service.evaluate import parse_line, pass_at_k, pass_note, summarize
 from tests.conftest import ROOT
 
 ROWS = [
@@ -37,7 +38,8 @@ def test_summary_groups_by_task_and_source():
 @pytest.mark.parametrize("against_service", [False, True])
 def test_eval_cli_writes_results_and_survives_bad_lines(tmp_path, service, against_service):
     src = tmp_path / "in.jsonl"
-    src.write_text("\n".join([*map(json.dumps, ROWS), "{not json", json.dumps({"answer": "1"})]) + "\n")
+    src.write_text("\n".join([*map(json.dumps, ROWS), "{not json", json.dumps({"answer": "1"}),
+                              json.dumps({"completion": "\\boxed{1}", "anwser": "1"})]) + "\n")
     out = tmp_path / "out.jsonl"
     cmd = [sys.executable, "-m", "reward_service", "eval", str(src), "-o", str(out), "--workers", "1"]
     if against_service:
@@ -49,6 +51,8 @@ def test_eval_cli_writes_results_and_survives_bad_lines(tmp_path, service, again
     assert rows[3]["extra"] == "kept"
     assert rows[4]["result"]["status"] == "invalid" and "bad JSON" in rows[4]["result"]["error"]
     assert rows[5]["result"]["status"] == "invalid" and "completion" in rows[5]["result"]["error"]
+    assert rows[6]["result"]["status"] == "invalid"  # a typo of ours is refused as /score refuses it
+    assert rows[6]["result"]["error"].startswith("unknown field 'anwser': did you mean 'answer'?")
     assert "pass@2" in run.stdout and "accuracy" in run.stdout
 
 
@@ -70,6 +74,7 @@ def test_summary_has_an_overall_row_and_counts_invalid_lines_apart(tmp_path, ser
     ("ok", ["--url", "127.0.0.1:9"], "has no scheme: write http://127.0.0.1:9"),
     ("ok", ["--url", "http://127.0.0.1:9"], "reward service at http://127.0.0.1:9 is not reachable"),
     ("ok", ["--recipe", "r1-zer0"], "--recipe: unknown recipe 'r1-zer0'"),
+    ("ok", ["--group-by", "unique_idd"], "--group-by unique_idd: no line of"),
 ])
 def test_mistakes_are_one_line_and_a_nonzero_exit(tmp_path, setup, args, message):
     src = tmp_path / "in.jsonl"
@@ -79,3 +84,80 @@ def test_mistakes_are_one_line_and_a_nonzero_exit(tmp_path, setup, args, message
                          capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert run.returncode == 2
     assert run.stderr.startswith("error: ") and message in run.stderr and len(run.stderr.strip().splitlines()) == 1
+
+
+def test_a_typo_of_a_field_gets_the_apis_did_you_mean(service):
+    row = {"completion": "\\boxed{4}", "anwser": "4", "unique_id": "test/x.json"}
+    _, item, error = parse_line(json.dumps(row))
+    api = httpx.post(service.url + "/score", json={"items": [row]}, timeout=30)
+    assert item is None and api.status_code == 422
+    assert error == api.json()["detail"][0]["msg"].removeprefix("Value error, ")
+    assert "did you mean 'answer'?" in error
+
+
+# -- pass@k groups: prompt_id, else --group-by FIELD, else the prompt text; alone, no pass@k ---------------
+
+def math500(unique_id: str, correct: bool, **more: object) -> dict:
+    """A MATH-500 row (its own fields: problem, solution, answer, subject, level, unique_id) with a sample."""
+    return {"problem": f"Problem {unique_id}", "solution": "... so $\\boxed{4}$.", "answer": "4",
+            "subject": "Algebra", "level": 2, "unique_id": unique_id,
+            "completion": "\\boxed{4}" if correct else "\\boxed{5}", **more}
+
+
+def graded(rows: list[dict]) -> list[dict]:
+    ok = {"status": "ok"}
+    return [{**r, "result": {**ok, "reward": float(c), "components": {"accuracy": float(c)}}}
+            for r in rows for c in [r["completion"] == "\\boxed{4}"]]
+
+
+MATH500 = graded([math500("test/algebra/1.json", True), math500("test/algebra/1.json", False),
+                  math500("test/algebra/2.json", False), math500("test/algebra/2.json", False)])
+
+
+def overall(rows: list[dict], **group: str) -> dict:
+    return next(r for r in summarize(rows, **group) if r["by"] == "all")
+
+
+def test_without_a_group_field_there_is_no_pass_at_k_and_the_note_says_why():
+    assert not [c for c in overall(MATH500) if c.startswith("pass@")]  # before: pass@1..4 over one "group"
+    note = pass_note(MATH500)
+    assert note is not None and "each is a group of its own" in note and "--group-by unique_id" in note
+
+
+def test_group_by_names_the_field():
+    line = overall(MATH500, group_by="unique_id")
+    assert (line["pass@1"], line["pass@2"]) == (0.25, 0.5) and "pass@4" not in line
+    assert pass_note(MATH500, "unique_id") is None
+
+
+@pytest.mark.parametrize("prompt", ["What is 2+2?", [{"role": "user", "content": "What is 2+2?"}]])
+def test_without_prompt_id_samples_of_one_prompt_text_are_a_group(prompt):
+    rows = graded([math500(str(i), i == 0, prompt=prompt) for i in range(2)])  # unique_id differs: not used
+    assert overall(rows)["pass@2"] == 1.0
+
+
+def test_prompt_id_groups_before_the_prompt_text():
+    rows = graded([math500("a", True, prompt_id="p1", prompt="same"), math500("b", False, prompt_id="p1", prompt="same"),
+                   math500("c", False, prompt_id="p2", prompt="same"), math500("d", False, prompt_id="p2", prompt="same")])
+    line = overall(rows)
+    assert line["pass@2"] == 0.5 and "pass@4" not in line  # by the prompt text: one group of 4
+
+
+def test_a_group_of_one_leaves_pass_at_k_out_and_says_so():
+    rows = [*MATH500, *graded([math500("test/algebra/3.json", True)])]
+    assert "pass@2" not in overall(rows, group_by="unique_id")
+    assert "1 of 3 groups have a single scored sample" in (pass_note(rows, "unique_id") or "")
+
+
+def test_eval_cli_on_math500_rows(tmp_path):
+    src = tmp_path / "math500.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in [math500("t/1", True), math500("t/1", False),
+                                                             math500("t/2", True), math500("t/2", True)]))
+    run = [sys.executable, "-m", "reward_service", "eval", str(src), "--workers", "1"]
+    alone = subprocess.run(run, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert alone.returncode == 0, alone.stderr
+    assert "pass@" not in alone.stdout.replace("no pass@k", "") and "--group-by unique_id" in alone.stdout
+    grouped = subprocess.run([*run, "--group-by", "unique_id"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert grouped.returncode == 0, grouped.stderr
+    header, everything = grouped.stdout.splitlines()[:2]
+    assert header.split()[-2:] == ["pass@1", "pass@2"] and everything.split()[-2:] == ["0.750", "1.000"]

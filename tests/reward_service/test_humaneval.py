@@ -23,13 +23,20 @@ def problems() -> list[dict]:
         return [json.loads(line) for line in lines]
 
 
-def item(problem: dict, body: str, tag: str, fence: str, with_prompt: bool) -> dict:
-    code = problem["prompt"] + body
-    tests = {"check": problem["test"], "entry_point": problem["entry_point"]}
-    if with_prompt:  # the problem's helpers (HumanEval/38's encode_cyclic) come from its prompt
-        tests["prompt"] = problem["prompt"]
-    return {"id": f"{problem['task_id']}/{tag}", "task": "code", "language": "python", "tests": tests,
-            "completion": f"<think>I will write it.</think>\nHere it is:\n```{fence}\n{code}\n```"}
+def item(problem: dict, body: str, tag: str, form: int) -> dict:
+    """One completion of ``problem`` in one of the forms users post (varied: a corpus written one way hides
+    bugs): 0, ``tests`` with the code fenced; 1, the same with the prompt as the problem's code; 2, the row
+    as it is (``prompt``, ``test``, ``entry_point``, …) with the completion a bare body continuing the prompt,
+    as HumanEval's own completions are; 3, the row as it is with the whole function fenced in prose."""
+    code, fence = problem["prompt"] + body, ("python", "py", "")[form % 3]
+    fenced = f"<think>I will write it.</think>\nHere it is:\n```{fence}\n{code}\n```"
+    if form in (0, 1):
+        tests = {"check": problem["test"], "entry_point": problem["entry_point"]}
+        if form == 1:  # the problem's helpers (HumanEval/38's encode_cyclic) come from its prompt
+            tests["prompt"] = problem["prompt"]
+        return {"id": f"{problem['task_id']}/{tag}", "task": "code", "language": "python", "tests": tests,
+                "completion": fenced}
+    return {**problem, "id": f"{problem['task_id']}/{tag}", "completion": body if form == 2 else fenced}
 
 
 def score(url: str, items: list[dict]) -> dict[str, dict]:
@@ -41,9 +48,8 @@ def score(url: str, items: list[dict]) -> dict[str, dict]:
 def test_canonical_solutions_pass_and_return_none_fails(code_service):
     data = problems()
     assert len(data) == 164
-    fences = ["python", "py", ""]  # vary how the completion tags its block
-    items = [item(p, p["canonical_solution"], "canonical", fences[i % 3], i % 2 == 0) for i, p in enumerate(data)]
-    items += [item(p, "    return None\n", "none", fences[(i + 1) % 3], i % 2 == 1) for i, p in enumerate(data)]
+    items = [item(p, p["canonical_solution"], "canonical", i % 4) for i, p in enumerate(data)]
+    items += [item(p, "    return None\n", "none", (i + 1) % 4) for i, p in enumerate(data)]
     results = score(code_service.url, items)
     failed = [(k, r["details"]["accuracy"]) for k, r in results.items() if k.endswith("canonical") and r["reward"] != 1.0]
     assert not failed, failed[:3]

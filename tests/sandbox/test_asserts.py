@@ -175,3 +175,25 @@ def test_setup_code_is_checked_before_anything_runs():
                        ({"setup": "", "prompt": "", "check": CHECK, "entry_point": "add"}, "not both")]:
         with pytest.raises(BadTests, match=why):
             parse_tests(tests)
+
+
+PROMPT = 'def add(a, b):\n    """Add two numbers."""\n'
+
+
+@pytest.mark.parametrize(("code", "verdict"), [
+    ("    return a + b\n", Verdict.accepted),                      # HumanEval's completion: the body
+    ("    return a - b\n", Verdict.wrong_answer),
+    (ADD, Verdict.accepted),                                      # the whole function: taken as it is
+    ("class Solution:\n    def add(self, a, b):\n        return a + b\n", Verdict.accepted),
+    ("return a + b\n", Verdict.runtime_error),                    # not indented: the prompt + it does not parse
+], ids=["body", "wrong-body", "whole-function", "class-solution", "unindented"])
+def test_a_completion_that_does_not_define_the_entry_point_continues_the_prompt(code, verdict, backend):
+    tests = {"test": CHECK, "entry_point": "add", "prompt": PROMPT}  # a HumanEval row's fields
+    assert run(code, tests, backend).verdict is verdict
+
+
+def test_a_rows_test_field_is_check_or_asserts_by_what_it_defines():
+    assert parse_tests({"test": CHECK, "entry_point": "add"}).asserts.call_check
+    assert not parse_tests({"test": "assert add(1, 2) == 3\n", "entry_point": "add"}).asserts.call_check
+    with pytest.raises(BadTests, match="not both"):
+        parse_tests({"test": CHECK, "check": CHECK, "entry_point": "add"})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -93,3 +95,16 @@ def test_shipped_configs_load_and_name_only_trl_fields(path):
     assert set(cfg.training) <= {f.name for f in dataclasses.fields(trl_config)}
     if cfg.lora:
         assert cfg.lora.to_peft().r == cfg.lora.r
+
+
+@pytest.mark.parametrize(("model", "args"), [("", []), ("model: null\n", []), ("model: tiny\n", ["--set", "model="])],
+                         ids=["absent", "null", "unset"])
+def test_a_config_without_a_model_is_one_line_before_anything_trains(tmp_path, model, args):
+    """Before: the default "tiny" model trained for minutes and the run exited 0."""
+    path = tmp_path / "run.yaml"
+    path.write_text(f"{model}output_dir: {tmp_path / 'run'}\nservice: {{url: 'http://127.0.0.1:9'}}\n")
+    done = subprocess.run([sys.executable, "-m", "trainer", "grpo", "--config", str(path), *args],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: the config names no model: add `model:")
+    assert not (tmp_path / "run").exists()
