@@ -70,10 +70,9 @@ async def test_the_judge_decides_only_where_the_rules_could_not_read_the_answer(
     assert (wrong.reward, wrong.details["accuracy"]["decided_by"]) == (0.0, "rules")  # never overturned
     assert (right.reward, right.details["accuracy"]["decided_by"]) == (1.0, "rules")
     assert (unread.reward, unread.details["accuracy"]["decided_by"]) == (0.0, "judge")  # asked, said no
-    assert len(Judge.calls) == 2
-    assert data_of(Judge.calls[0]["prompt"]) == {"problem": "How many eggs are in a dozen?",
-                                                 "reference_answer": "12",
-                                                 "student_final_answer": "twelve eggs, I think"}  # never <think>
+    asked = sorted((data_of(call["prompt"]) for call in Judge.calls), key=lambda data: data["student_final_answer"])
+    assert asked == [{"problem": "How many eggs are in a dozen?", "reference_answer": "12",  # never <think>
+                      "student_final_answer": answer} for answer in ("none of them, I think", "twelve eggs, I think")]
 
 
 async def test_an_unreadable_reference_goes_to_the_judge(engine):
