@@ -51,8 +51,8 @@ def main() -> None:
     texts = [" ".join(rng.choice(words) for _ in range(rng.randint(20, 400))) for _ in range(args.n)]
     with tempfile.TemporaryDirectory() as out:
         build(out, args.hidden, args.layers, words)
-        reward_model.load([out], "cpu")
-        loaded = reward_model._LOADED[out]
+        models = reward_model.RewardModels.load([out], "cpu")
+        loaded = models.get(out)
         reward_model.score_texts(loaded, texts[:4], 2048, args.max_batch_tokens)  # warm up
 
         started = time.perf_counter()
@@ -63,7 +63,8 @@ def main() -> None:
             return [s for s, _ in reward_model.score_texts(loaded, texts, 2048, args.max_batch_tokens)]
 
         async def concurrent() -> list[float]:
-            found = await asyncio.gather(*(reward_model.score(out, t, 2048, args.max_batch_tokens) for t in texts))
+            found = await asyncio.gather(*(models.score(out, t, 2048, args.max_batch_tokens) for t in texts))
+            await models.aclose()
             return [s for s, _ in found]
 
         batch_s = serve_s = float("inf")

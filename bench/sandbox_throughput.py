@@ -37,9 +37,10 @@ from pathlib import Path
 
 from bench._common import print_table
 from sandbox import Limits, Verdict, get_backend, get_language, judge, parse_tests
-from sandbox.backends.base import PipeSession
-from sandbox.compile_cache import CACHE
-from sandbox.judge import classify
+from sandbox.backends.base import RUNNER_SHARE_MB, PipeSession
+from sandbox.compare import same_text
+from sandbox.kinds import kind_of
+from sandbox.kinds.compared import call_judge, graded, text_judge
 
 PATH = "/usr/local/bin:/usr/bin:/bin"  # what programs get in the sandboxes (and no pyenv shim: 120 ms a start)
 
@@ -135,7 +136,8 @@ def submissions(language: str, n: int, seed: int = 0, distinct: int | None = Non
 
 def bare(code: str, language, suite, limits: Limits) -> list[Verdict]:
     """(a): no sandbox, no runner: what grading costs without isolation."""
-    program = language.program(code, suite.fn_name)
+    program = kind_of(suite).program(code, language, suite)
+    judge_one = call_judge(None) if suite.fn_name is not None else text_judge(same_text)
     with tempfile.TemporaryDirectory() as work:
         for name, text in program.files.items():
             Path(work, name).write_text(text)
@@ -156,7 +158,7 @@ def bare(code: str, language, suite, limits: Limits) -> list[Verdict]:
             except subprocess.TimeoutExpired:
                 run = {"timed_out": True}
             run["time_s"] = time.monotonic() - started
-            verdicts.append(classify(run, case, suite.fn_name is not None, None).verdict)
+            verdicts.append(graded(run, case, judge_one).verdict)
         return verdicts
 
 
@@ -171,10 +173,13 @@ class NaiveDocker:
     sweep = None
 
     def __init__(self, image: str) -> None:
-        self.image = image
+        self.image = self.toolchain = image
+
+    def describe(self) -> str:
+        return f"a new container of {self.image} per submission"
 
     def session(self, limits: Limits) -> PipeSession:
-        memory = f"{limits.memory_mb + 64}m"
+        memory = f"{limits.memory_mb + RUNNER_SHARE_MB}m"
         return PipeSession([
             "docker", "run", "--rm", "-i", "--network", "none", "--read-only", "--user", "10001:10001",
             "--tmpfs", f"/work:rw,exec,nosuid,nodev,size={limits.tmpfs_mb}m,mode=1777",
@@ -218,7 +223,8 @@ def bench(label: str, subs, limits: Limits, n_naive: int) -> list[dict[str, obje
                               ("(b) naive docker run", ours(naive, limits), subs[:n_naive]),
                               ("(c) ours: docker", ours(docker_backend, limits), subs),
                               ("(d) ours: bwrap", ours(bwrap_backend, limits), subs)):
-        CACHE.clear()  # every submission compiles (the warm-up's among them)
+        for backend in (docker_backend, bwrap_backend):  # every submission compiles (the warm-up's among them)
+            backend.compile_cache.clear()
         row, verdicts = measure(f"{label} {config}", batch, fn)
         rows.append(row)
         results.append(verdicts)
@@ -242,7 +248,7 @@ def grpo(limits: Limits, groups: int, cpp_rows: list[dict[str, object]]) -> list
     subs = [sub for g in range(groups) for sub in submissions("cpp", 16, seed=100 + g, distinct=4)]
     rows = []
     for name in ("docker", "bwrap"):
-        CACHE.clear()
+        get_backend(name).compile_cache.clear()
         for state in ("cold", "warm"):
             row, verdicts = measure(f"cpp GRPO {groups}x16, {state} cache: {name}", subs, ours(get_backend(name), limits))
             row["same verdicts"] = verdicts == [[Verdict.wrong_answer if " + 1 <<" in code else Verdict.accepted] * 10

@@ -7,9 +7,14 @@ import logging
 import socket
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from reward_service import components
+from reward_service.components import ComponentError
 from reward_service.settings import Settings
+
+if TYPE_CHECKING:
+    from reward_service.reward_model import RewardModels
 
 DESCRIPTION = ("The reward service: serve the HTTP API (grading in this process, or through Redis workers), run "
                "queue workers, grade a JSONL file, or probe recipes for reward hacks. Settings come from REWARD_* "
@@ -26,18 +31,14 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
-def _load_reward_models(settings: Settings) -> bool:
-    """Load REWARD_REWARD_MODELS into this process before serving (a model that cannot be loaded: one line)."""
-    if not settings.reward_models:
-        return True
-    from reward_service import reward_model
+def _load_reward_models(settings: Settings) -> RewardModels | None:
+    """REWARD_REWARD_MODELS, loaded before serving; None when one cannot be loaded (said in one line)."""
+    from reward_service.reward_model import RewardModelError, RewardModels
     try:
-        reward_model.load([m.strip() for m in settings.reward_models.split(",") if m.strip()],
-                          settings.reward_model_device)
-    except reward_model.RewardModelError as exc:
+        return RewardModels.load(settings.reward_model_names(), settings.reward_model_device)
+    except RewardModelError as exc:
         print(f"reward-service: {exc}", file=sys.stderr)
-        return False
-    return True
+        return None
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -45,16 +46,19 @@ def _serve(args: argparse.Namespace) -> int:
 
     from reward_service import logs
     from reward_service.api.app import create_app
+    from reward_service.reward_model import RewardModels
     settings = _settings(args)
     logs.configure(settings.log_level, settings.log_format)
+    components.load(settings.component_module_names())
     try:
         sockets = _bind(settings)
     except _CannotBind as exc:
         print(f"reward-service: {exc}", file=sys.stderr)
         return 2
-    if not settings.redis_url and not _load_reward_models(settings):
+    models = RewardModels() if settings.redis_url else _load_reward_models(settings)  # workers serve them then
+    if models is None:
         return 2
-    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port,
+    config = uvicorn.Config(create_app(settings, models=models), host=settings.host, port=settings.port,
                             log_level=settings.log_level, log_config=None, access_log=False)
     uvicorn.Server(config).run(sockets=sockets)
     return 0
@@ -96,9 +100,11 @@ def _worker(args: argparse.Namespace) -> int:
     if not settings.redis_url:
         logging.getLogger(__name__).error("a worker needs a Redis URL: --redis-url or REWARD_REDIS_URL")
         return 2
-    if not _load_reward_models(settings):
+    components.load(settings.component_module_names())
+    models = _load_reward_models(settings)
+    if models is None:
         return 2
-    asyncio.run(run_worker(settings))
+    asyncio.run(run_worker(settings, models))
     return 0
 
 
@@ -161,6 +167,9 @@ def main(argv: Sequence[str] | None = None) -> Any:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except ComponentError as exc:  # REWARD_COMPONENT_MODULES names a module that fails: one line
+        print(f"reward-service: {exc}", file=sys.stderr)
+        return 2
     except ValidationError as exc:  # a bad REWARD_* value: one line each, no traceback
         if exc.title != "Settings":
             raise

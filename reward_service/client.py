@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 
-from reward_service.errors import RewardServiceError as _Base
 from reward_service.schemas import ItemResult, RecipeSpec, ScoreItem
 
 __all__ = ["AsyncRewardClient", "RewardClient", "RewardServiceError"]
@@ -24,8 +23,10 @@ _RETRY_STATUS = {429, 500, 502, 503, 504}
 _RETRY_EXC = (httpx.TransportError,)  # connect errors, read timeouts, dropped connections
 
 
-class RewardServiceError(_Base):
-    """A request that failed for good (after retries, or a status that retrying cannot fix)."""
+class RewardServiceError(Exception):
+    """A request that failed for good (after retries, or a status that retrying cannot fix); ``status_code``
+    is the service's answer, None when it could not be reached. (The service's own exceptions, mapped to
+    those status codes, are :mod:`reward_service.errors`.)"""
 
     def __init__(self, message: str, status_code: int | None = None) -> None:
         super().__init__(message)

@@ -19,7 +19,7 @@
     reward:handback:{pool}         pool whose workers serve every model it names (``worker --models``;
                                    pool = the models, sorted, comma-joined); those workers read them first
 
-All job keys expire with the job (``job_ttl_s``), the cache with ``cache_ttl_s``.
+All job keys expire with the job (``job_ttl_s``), the cache with ``shared_cache_ttl_s``.
 """
 
 from __future__ import annotations

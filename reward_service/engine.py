@@ -12,6 +12,11 @@ Redis workers call it on the chunks they claim. Two caches sit in front of the p
 
 Before any of that, each item is checked, hashed and split (pure CPU, ~50 us an item). A large batch does
 this in a thread, in slices, so the event loop keeps serving (``/healthz`` included) while it runs.
+
+An item is graded in two stages, each component by its registry entry (:mod:`reward_service.components`):
+in a grader process (:func:`reward_service.scoring.score_job`), then here, in the event loop, the components
+that call what this process shares (:class:`~reward_service.components.Services`: the operator's LLM judges
+and the reward models, both owned by the engine); :func:`~reward_service.scoring.assemble` makes the result.
 """
 
 from __future__ import annotations
@@ -21,24 +26,35 @@ import logging
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import partial
 from typing import Any
 
-from reward_service import llm_judge, reward_model
+from reward_service import components
 from reward_service.cache import LRUCache, content_key
+from reward_service.components import ComponentFailed, Context, Services
 from reward_service.grading import extract, special_tokens
-from reward_service.grading.types import Verdict
+from reward_service.grading.types import Grade, Reason
 from reward_service.llm_judge import Judges
-from reward_service.pool import JobFailed, JobTimeout, OverBudget, PoolError, ProcessPool, WorkerCrashed
+from reward_service.pool import (
+    GRADERS,
+    JobFailed,
+    JobTimeout,
+    OverBudget,
+    PoolError,
+    ProcessPool,
+    WorkerCrashed,
+)
 from reward_service.queue.fair import ANONYMOUS
 from reward_service.recipes import Recipe
+from reward_service.reward_model import RewardModels
 from reward_service.schemas import ItemResult, ScoreItem, Status
-from reward_service.scoring import GradingConfig, accuracy_key_parts
+from reward_service.scoring import Graded, GradingConfig, accuracy_key_parts, assemble
 from reward_service.settings import Settings
 from reward_service.surrogates import lone_surrogate_field, valid
 
 log = logging.getLogger(__name__)
 
+JOB = "reward_service.scoring.score_job"  # what a grader process runs for an item
 PREPARE_INLINE = 64   # batches up to this size are prepared on the event loop (a thread hop costs more)
 PREPARE_SLICE = 256   # larger ones in a thread, this many items at a time
 START_SLICE = 512     # grading tasks created per turn of the event loop
@@ -51,28 +67,37 @@ class _Prepared:
     item: ScoreItem
     result_key: str
     accuracy_key: str | None
+    text: str
+    split: extract.Split
     stripped: tuple[str, ...] = ()  # trailing stop tokens taken off its completion (special_tokens.py)
 
 
 class GradingEngine:
-    def __init__(self, settings: Settings) -> None:
+    """Grades items under resolved recipes; owns the grader pools, the caches, the judges and the reward
+    models it was given (loaded at start by the CLI: ``RewardModels.load``)."""
+
+    def __init__(self, settings: Settings, models: RewardModels | None = None) -> None:
         self.settings = settings
-        self._config = GradingConfig.from_settings(settings).to_dict()  # what the graders get of the settings
+        self._config = GradingConfig.from_settings(settings)  # what the graders get of the settings
+        components.load(self._config.component_modules)  # the operator's components, in this process too
         budget = int(settings.cache_max_mb * 1024 * 1024)
         self.results = LRUCache(budget // 2)
         self.accuracy = LRUCache(budget - budget // 2)
         self._in_flight: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._waiting: Counter[str] = Counter()  # requests waiting on each in-flight verdict
         self.judges = Judges(settings.judges)  # the operator's (REWARD_JUDGES); recipes only name them
+        self.models = models if models is not None else RewardModels()
+        self.services = Services(self.judges, self.models)
+        self._preload = (*GRADERS, *self._config.component_modules)  # imported once, before graders fork
         self._pool: ProcessPool | None = None
         self._code_pool: ProcessPool | None = None
         self._code_pool_lock = asyncio.Lock()
 
     async def start(self) -> None:
-        """Start the grader processes (forked from a forkserver that has loaded the graders)."""
+        """Start the grader processes (forked from a forkserver that has loaded the graders and components)."""
         self._pool = await asyncio.to_thread(
             ProcessPool, self.settings.workers, memory_limit_mb=self.settings.grader_memory_mb, name="graders",
-            per_caller_limit=self.settings.per_key_concurrency)
+            per_caller_limit=self.settings.per_key_concurrency, preload=self._preload)
         if self.settings.sandbox_backend in ("auto", "docker"):
             threading.Thread(target=_prepare_sandbox_image, name="sandbox-image", daemon=True).start()
 
@@ -81,7 +106,7 @@ class GradingEngine:
             if self._code_pool is None:
                 self._code_pool = await asyncio.to_thread(
                     ProcessPool, self.settings.code_workers, name="code-graders",
-                    per_caller_limit=self.settings.per_key_concurrency)
+                    per_caller_limit=self.settings.per_key_concurrency, preload=self._preload)
         return self._code_pool
 
     async def score(self, items: list[ScoreItem], recipe: Recipe, *,
@@ -125,23 +150,39 @@ class GradingEngine:
         text = extract.completion_text(item.completion)
         split = extract.split_completion(text, extract.prompt_prefills_think(item.prompt))
         parts = accuracy_key_parts(item, split.region, recipe)
-        return _Prepared(item, result_key, None if parts is None else content_key(parts), stripped)
+        return _Prepared(item, result_key, None if parts is None else content_key(parts), text, split, stripped)
 
     async def _grade(self, prepared: _Prepared, recipe: Recipe, caller: str) -> ItemResult:
         item = prepared.item
         if prepared.accuracy_key is None:
-            result, _ = await self._run(item, recipe, None, caller)
+            graded, _ = await self._run(item, recipe, None, caller)
         else:
-            result = await self._score_with_accuracy(item, recipe, prepared.accuracy_key, caller)
-        if llm_judge.wanted(recipe):
-            result = await llm_judge.apply(self.judges, item, recipe, result)
-        if reward_model.wanted(recipe):
-            result = await reward_model.apply(item, recipe, result)
+            graded = await self._score_with_accuracy(item, recipe, prepared.accuracy_key, caller)
+        result = graded if isinstance(graded, ItemResult) else await self._serve(prepared, recipe, graded)
         if result.status is Status.ok:
             self.results.put(prepared.result_key, result)
         return special_tokens.noted(result, prepared.stripped)
 
-    async def _score_with_accuracy(self, item: ScoreItem, recipe: Recipe, key: str, caller: str) -> ItemResult:
+    async def _serve(self, prepared: _Prepared, recipe: Recipe, graded: Graded) -> ItemResult:
+        """The service stage: each component whose entry serves, in recipe order; then the result. A component
+        that fails makes the reward null and ends the stage."""
+        grades, failed = dict(graded.grades), None
+        ctx = Context(prepared.item, prepared.text, prepared.split, graded.accuracy)
+        for comp in recipe.components:
+            serve = comp.entry.serve
+            if serve is None:
+                continue
+            try:
+                grade = await serve(self.services, ctx, comp, grades.get(comp.name))
+            except ComponentFailed as exc:
+                failed = str(exc)
+                break
+            if grade is not None:
+                grades[comp.name] = grade
+        return assemble(prepared.item, recipe, graded, grades, failed)
+
+    async def _score_with_accuracy(self, item: ScoreItem, recipe: Recipe, key: str,
+                                   caller: str) -> Graded | ItemResult:
         known = self.accuracy.get(key)
         if known is None:
             shared = self._in_flight.get(key)
@@ -176,13 +217,15 @@ class GradingEngine:
         return result
 
     async def _verdict_for_all(self, item: ScoreItem, recipe: Recipe, key: str,
-                               caller: str) -> tuple[ItemResult, dict[str, Any]]:
-        result, verdict = await self._run(item, recipe, None, caller)
-        if verdict is None:  # the job itself failed: waiters share this item's failure
-            verdict = Verdict(None, result.status, result.error).to_dict()
-        elif verdict["status"] == Status.ok:
+                               caller: str) -> tuple[Graded | ItemResult, dict[str, Any]]:
+        graded, verdict = await self._run(item, recipe, None, caller)
+        if isinstance(graded, ItemResult):  # the job itself failed: waiters share its failure
+            code = Reason.timeout if graded.status is Status.timeout else Reason.grader_failed
+            verdict = Grade(None, graded.status, code, graded.error or "grading failed").to_dict()
+        assert verdict is not None  # an accuracy key means the job grades the accuracy
+        if verdict["status"] == Status.ok:
             self.accuracy.put(key, verdict)
-        return result, verdict
+        return graded, verdict
 
     def _publish(self, key: str, shared: asyncio.Future[dict[str, Any]], outcome: Any) -> None:
         """Hand the verdict (or the failure) to everyone waiting on ``shared``; ``outcome`` is the verdict, an
@@ -203,18 +246,18 @@ class GradingEngine:
             shared.set_result(outcome)
 
     async def _run(self, item: ScoreItem, recipe: Recipe, accuracy: dict[str, Any] | None,
-                   caller: str = ANONYMOUS) -> tuple[ItemResult, dict[str, Any] | None]:
-        """One grader-process job, queued under ``caller``; turns pool failures into this item's result. An
-        answer that ran past its budget gets the verdict its grader gave for that, and the job runs again
-        with it (quick: the other components are graded, the accuracy is not)."""
+                   caller: str = ANONYMOUS) -> tuple[Graded | ItemResult, dict[str, Any] | None]:
+        """One grader-process job, queued under ``caller``: its grades and accuracy, or a pool failure as this
+        item's result. An answer that ran past its budget gets the grade its grader gave for that, and the job
+        runs again with it (quick: the other components are graded, the accuracy is not)."""
         code = item.task == "code"
         pool = await self._code() if code else self._pool
         assert pool is not None, "engine not started"
         timeout = self.settings.code_item_timeout_s if code else self.settings.item_timeout_s
         budget = None if code else min(self.settings.answer_budget_s, timeout) or None
-        args = (item.model_dump(mode="json"), recipe_key(recipe), accuracy, self._config)
+        args = (item.model_dump(mode="json"), recipe, accuracy, self._config)  # the recipe travels resolved
         try:
-            out = await pool.arun("reward_service.scoring.score_job", args, timeout, owner=caller, budget=budget)
+            out = await pool.arun(JOB, args, timeout, owner=caller, budget=budget)
         except OverBudget as exc:
             if accuracy is not None:  # only the accuracy has a budget: never loops
                 return _failed(item, Status.timeout, str(exc)), None
@@ -226,7 +269,7 @@ class GradingEngine:
             return _failed(item, Status.error, str(exc)), None
         except PoolError as exc:
             return _failed(item, Status.error, str(exc)), None
-        return ItemResult.model_validate(out["result"]), out["accuracy"]
+        return Graded.from_dict(out), out["accuracy"]
 
     async def ready(self) -> dict[str, Any]:
         """Code items are graded here: ready when their sandbox can run (or is switched off)."""
@@ -263,6 +306,7 @@ class GradingEngine:
         for shared in list(self._in_flight.values()):
             shared.cancel()
         await self.judges.aclose()
+        await self.models.aclose()
         for pool in (self._pool, self._code_pool):
             if pool is not None:
                 await asyncio.to_thread(pool.close)
@@ -270,20 +314,7 @@ class GradingEngine:
 
 def result_cache_key(item: ScoreItem, recipe: Recipe) -> str:
     """The content hash of everything that affects an item's result (its ``id`` and ``source`` do not)."""
-    return content_key(item.model_dump(exclude={"id", "source"}, mode="json"), recipe_key(recipe))
-
-
-def recipe_key(recipe: Recipe) -> str:
-    """``recipe.key`` (canonical JSON), computed once per recipe rather than twice per item."""
-    try:
-        return _recipe_key(recipe)
-    except TypeError:  # an option that cannot be hashed
-        return recipe.key
-
-
-@lru_cache(maxsize=256)
-def _recipe_key(recipe: Recipe) -> str:
-    return recipe.key
+    return content_key(item.model_dump(exclude={"id", "source"}, mode="json"), recipe.key)
 
 
 def _prepare_sandbox_image() -> None:

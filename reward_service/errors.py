@@ -1,6 +1,7 @@
-"""The service's exceptions. One tree; :mod:`reward_service.api.errors` maps it to HTTP codes.
+"""The service's exceptions. One tree; :mod:`reward_service.api.errors` maps it to HTTP codes. (What a client
+of the service raises is :class:`reward_service.client.RewardServiceError`: a request that failed for good.)
 
-    RewardServiceError
+    ServiceError
     ├── Unauthorized         401: auth is on and the bearer key is missing or wrong
     ├── NotFound             404: no such job, or not the caller's
     ├── RequestTooLarge      413: body or item count over the limits
@@ -13,29 +14,29 @@
 from __future__ import annotations
 
 
-class RewardServiceError(Exception):
+class ServiceError(Exception):
     """Base of every error the service raises on purpose."""
 
 
-class Unauthorized(RewardServiceError):
+class Unauthorized(ServiceError):
     pass
 
 
-class NotFound(RewardServiceError):
+class NotFound(ServiceError):
     pass
 
 
-class RequestTooLarge(RewardServiceError):
+class RequestTooLarge(ServiceError):
     pass
 
 
-class UnknownRecipe(RewardServiceError):
+class UnknownRecipe(ServiceError):
     def __init__(self, message: str, field: str = "recipe") -> None:
         super().__init__(message)
         self.field = field
 
 
-class Overloaded(RewardServiceError):
+class Overloaded(ServiceError):
     def __init__(self, message: str, retry_after: float = 1.0) -> None:
         super().__init__(message)
         self.retry_after = retry_after
@@ -45,5 +46,5 @@ class RateLimited(Overloaded):
     pass
 
 
-class GraderUnavailable(RewardServiceError):
+class GraderUnavailable(ServiceError):
     pass

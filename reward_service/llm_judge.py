@@ -3,18 +3,20 @@
 The judges are the operator's: ``REWARD_JUDGES`` declares each (URL, model, key variable, limits) under a
 name, and a recipe names one (``{"judge": "local"}``). Nothing a caller sends chooses a URL, a key, a model or
 a limit: a recipe naming a judge that is not declared is a 422 (:func:`check`), and on a Redis worker that
-lacks it, that item's error. Each judge has one client and one concurrency limit per process, shared by
-every caller; its error text is a status code or an exception's type, never what a server sent back.
+lacks it, that item's error. Each judge has one client and one concurrency limit per :class:`Judges` (one per
+engine, so per process), shared by every caller; its error text is a status code or an exception's type,
+never what a server sent back.
 
-Two uses, both applied by the engine after the rule-based graders (in the service's event loop, not in a
-grader process: a judge is I/O, and its concurrency limit must hold for the whole process):
+Two components ask them, in the service stage (the service's event loop, not a grader process: a judge is
+I/O, and its concurrency limit must hold for the whole process):
 
-* ``accuracy`` with ``judge_fallback``: a math item whose answer the rules could not read ("no answer
-  found", "unparseable answer") or whose reference they could not parse is asked of the judge with the
-  ``math_equivalence`` prompt (a strict yes/no). Never to overturn a rule verdict: a rule 0 or 1 stands, and
-  so does a deliberate 0 (an answer too large to evaluate). ``details.accuracy.decided_by`` says which.
-* the ``llm_judge`` component: the ``rubric`` prompt scores the answer (or the whole completion) from 0 to
-  10, normalised to [0, 1].
+* ``accuracy`` with ``judge_fallback`` (:mod:`reward_service.components.accuracy`): a math item whose answer
+  the rules could not read or whose reference they could not parse (the reason codes in
+  :data:`~reward_service.grading.types.UNDECIDED`) is asked of the judge with the ``math_equivalence`` prompt (a
+  strict yes/no). Never to overturn a rule verdict: a rule 0 or 1 stands, and so does a deliberate 0 (an
+  answer too large to evaluate). ``details.accuracy.decided_by`` says which.
+* ``llm_judge`` (:mod:`reward_service.components.llm_judge`): the ``rubric`` prompt scores the answer (or the
+  whole completion) from 0 to 10, normalised to [0, 1].
 
 What the item says (question, reference, answer) reaches the judge as the string values of one JSON object,
 which nothing in them can end, below instructions that call it data: an answer made unreadable on purpose
@@ -38,9 +40,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from reward_service.cache import LRUCache, content_key
-from reward_service.recipes import JudgeEndpoint
+from reward_service.errors import UnknownRecipe
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,50 @@ RUBRIC = (
     '{{"score": <integer 0-10>}}.\n\n{data}')
 _YES_NO = re.compile(r"^\W*(yes|no)\W*$", re.IGNORECASE)
 _SCORE = re.compile(r'^\s*\{\s*"score"\s*:\s*(10|[0-9])\s*\}\s*$')
+
+
+
+class JudgeEndpoint(BaseModel):
+    """An LLM judge the operator declares (``REWARD_JUDGES``: name -> this): an OpenAI-compatible
+    chat-completions endpoint (vLLM, SGLang, a provider). Never a recipe's: a caller names one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    base_url: str = Field(description="e.g. http://127.0.0.1:8001/v1 (the path before /chat/completions).")
+    model: str = Field(min_length=1)
+    api_key_env: str | None = Field(None, description="Environment variable holding the key (never the key).")
+    timeout_s: float = Field(30.0, gt=0, le=600)
+    retries: int = Field(2, ge=0, le=10, description="Retries of a failed or 5xx/429 call, with backoff.")
+    max_concurrency: int = Field(8, ge=1, le=1024, description="Calls in flight to this judge, per process, "
+                                                               "for every caller together.")
+    max_tokens: int = Field(16, ge=1, le=4096)
+    max_answer_chars: int = Field(8000, ge=16, le=1_000_000, description="The longest answer the judge is asked "
+                                  "about (a longer one earns 0 unasked); question and reference are cut to it.")
+
+    @model_validator(mode="after")
+    def _http(self) -> JudgeEndpoint:
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ValueError("base_url must start with http:// or https://")
+        return self
+
+
+OPERATOR_FIELDS = frozenset(JudgeEndpoint.model_fields)  # what only REWARD_JUDGES may say about a judge
+
+
+class JudgeChoice(BaseModel):
+    """A recipe's judge: the name of one the operator declared, so no request chooses a URL, key or limit.
+    Options that are (or hold) one name a judge: :func:`check` finds them in any component."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    judge: str = Field(min_length=1, max_length=64, description="A judge declared in REWARD_JUDGES.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_name_only(cls, data: Any) -> Any:
+        chosen = sorted(OPERATOR_FIELDS & data.keys()) if isinstance(data, dict) else []
+        if chosen:
+            raise ValueError(f"{', '.join(chosen)}: judges are declared by the operator in REWARD_JUDGES; "
+                             'a recipe names one: {"judge": "<name>"}')
+        return data
 
 
 class JudgeFailed(Exception):
@@ -180,112 +227,27 @@ class Judges:
 # -- recipes that name judges -----------------------------------------------------------------------------
 
 def named(recipe: Any) -> Iterator[tuple[str, str]]:
-    """(field, judge name) for each judge ``recipe`` names."""
-    acc = recipe.get("accuracy")
-    if acc and acc.options.judge_fallback:
-        yield "recipe.components.accuracy.options.judge_fallback.judge", acc.options.judge_fallback.judge
+    """(field, judge name) for each judge ``recipe`` names: options that are a :class:`JudgeChoice`, or hold
+    one (accuracy's ``judge_fallback``), whatever the component."""
     for comp in recipe.components:
-        if comp.kind == "llm_judge":
-            yield f"recipe.components.{comp.name}.options.judge", comp.options.judge
+        where = f"recipe.components.{comp.name}.options"
+        if isinstance(comp.options, JudgeChoice):
+            yield f"{where}.judge", comp.options.judge
+        for field, value in comp.options:
+            if isinstance(value, JudgeChoice):
+                yield f"{where}.{field}.judge", value.judge
 
 
 def check(recipe: Any, declared: Mapping[str, Any]) -> None:
     """Raises :class:`~reward_service.errors.UnknownRecipe` (a 422) when ``recipe`` names a judge the operator
     did not declare."""
-    from reward_service.errors import UnknownRecipe
     for field, name in named(recipe):
         if name not in declared:
             raise UnknownRecipe(f"{field}: judge {name!r} is not declared ({_declared(declared)}); judges are "
                                 "declared by the operator in REWARD_JUDGES", field=field)
 
 
-def wanted(recipe: Any) -> bool:
-    """Whether ``recipe`` asks any judge (the engine skips everything here otherwise)."""
-    return any(True for _ in named(recipe))
-
-
-# -- applying them to a graded item -----------------------------------------------------------------------
-
-_UNDECIDED = ("no answer found", "unparseable answer")  # the rules could not read the answer (exactly these)
-
-
-def _undecided(result: Any) -> bool:
-    """The rules found no answer they could read, or could not read the reference (never a rule 0 or 1)."""
-    if result.status == "ok":
-        return (result.details.get("accuracy") or {}).get("reason") in _UNDECIDED
-    error = result.error or ""
-    return error.startswith(("accuracy: unparseable reference", "accuracy: comparison failed"))
-
-
-def _too_long(text: str, endpoint: JudgeEndpoint) -> str | None:
+def too_long(text: str, endpoint: JudgeEndpoint) -> str | None:
+    """Why ``text`` is not asked about (longer than the judge reads), or None."""
     limit = endpoint.max_answer_chars
     return f"longer than the judge reads ({len(text)} > {limit} characters)" if len(text) > limit else None
-
-
-class _Outcome:
-    """What the judges make of one item: components, details, status and error, as they change."""
-
-    def __init__(self, result: Any) -> None:
-        self.components, self.details = dict(result.components), dict(result.details)
-        self.status, self.error = result.status, result.error
-
-
-async def _fallback(judges: Judges, name: str, item: Any, question: str, region: str | None, result: Any,
-                    out: _Outcome) -> None:
-    """The accuracy fallback: ask where the rules were undecided (and the answer is short enough)."""
-    from reward_service.schemas import Status
-    said = dict(out.details.get("accuracy") or {})
-    endpoint = judges.endpoint(name)
-    too_long = _too_long(region or "", endpoint)
-    if _undecided(result) and region and not too_long:
-        data = quoted(endpoint.max_answer_chars, problem=question, reference_answer=item.answer or "",
-                      student_final_answer=region)
-        out.components["accuracy"] = await judges.ask(name, MATH_EQUIVALENCE.format(data=data), parse_yes_no)
-        said.update(decided_by="judge", rules_said=said.pop("reason", None) or out.error)
-        if (out.error or "").startswith("accuracy:"):
-            out.status, out.error = Status.ok, None
-    else:
-        said["decided_by"] = "rules"
-        if _undecided(result) and too_long:
-            said["judge_skipped"] = too_long
-    out.details["accuracy"] = said
-
-
-async def _rubric(judges: Judges, comp: Any, question: str, answer: str, out: _Outcome) -> None:
-    options = comp.options
-    endpoint = judges.endpoint(options.judge)
-    too_long = _too_long(answer, endpoint)
-    if too_long:
-        out.components[comp.name] = 0.0
-        out.details[comp.name] = {"scope": options.scope, "decided_by": "rules", "reason": too_long}
-        return
-    criteria = f" Criteria: {options.criteria}" if options.criteria else ""
-    data = quoted(endpoint.max_answer_chars, request=question, response=answer or "(empty)")
-    prompt = RUBRIC.format(criteria=criteria, data=data)
-    out.components[comp.name] = await judges.ask(options.judge, prompt, parse_score)
-    out.details[comp.name] = {"scope": options.scope, "decided_by": "judge"}
-
-
-async def apply(judges: Judges, item: Any, recipe: Any, result: Any) -> Any:
-    """``result`` with the judges' verdicts in: the accuracy fallback where the rules were undecided, the
-    ``llm_judge`` component's score; the reward recomputed. A judge that fails, or that this process does
-    not declare, makes the reward null."""
-    from reward_service.grading import extract
-    from reward_service.schemas import Status
-    from reward_service.scoring import combine
-    text = extract.completion_text(item.completion)
-    split = extract.split_completion(text, extract.prompt_prefills_think(item.prompt))
-    question = extract.prompt_text(item.prompt) or "(not given)"
-    out = _Outcome(result)
-    try:
-        for _, name in named(recipe):
-            judges.endpoint(name)  # every judge named must be declared here, asked or not
-        acc = recipe.get("accuracy")
-        if acc and acc.options.judge_fallback and item.task == "math":
-            await _fallback(judges, acc.options.judge_fallback.judge, item, question, split.region, result, out)
-        for comp in (c for c in recipe.components if c.kind == "llm_judge"):
-            answer = text if comp.options.scope == "full" else (split.region or "")
-            await _rubric(judges, comp, question, answer, out)
-    except JudgeFailed as exc:
-        return combine(recipe, result, out.components, out.details, Status.error, f"judge: {exc}")
-    return combine(recipe, result, out.components, out.details, out.status, out.error)

@@ -3,7 +3,8 @@
 Why not ``concurrent.futures.ProcessPoolExecutor``: it cannot kill one stuck task. Here each worker owns a
 pipe; a job that runs past its limit gets its process SIGKILLed and replaced, and the caller gets
 :class:`JobTimeout`. A worker that dies mid-job (segfault, OOM kill) gives :class:`WorkerCrashed`. Workers are
-forked from a forkserver that has the graders imported, so a replacement starts in milliseconds and the
+forked from a forkserver that has the graders (and ``preload``: the components) imported, so a replacement
+starts in milliseconds and the
 parent's threads (uvicorn, the dispatchers) never leak into a fork. A replacement that fails to start (fork
 refused, memory short) is retried with exponential backoff, and finished respawn threads are dropped: a
 pool that lives for months holds no more than its size in either.
@@ -31,6 +32,7 @@ import resource
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
 from multiprocessing.connection import Connection
@@ -41,7 +43,7 @@ from reward_service.queue.fair import ANONYMOUS, FairQueue, Ticket
 
 log = logging.getLogger(__name__)
 
-_PRELOAD = ["reward_service.grading.warm"]  # graders imported and warmed once, in the forkserver
+GRADERS = ("reward_service.grading.warm", "reward_service.scoring")  # imported and warmed once, in the forkserver
 
 submitted: ContextVar[list[Future[Any]] | None] = ContextVar("submitted", default=None)
 """Set it to a list, and :meth:`ProcessPool.arun` calls in this context append their jobs' futures to it."""
@@ -103,13 +105,11 @@ def _resolve(dotted: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def _worker_main(conn: Connection, initializer: str | None, memory_limit_mb: int | None) -> None:
+def _worker_main(conn: Connection, memory_limit_mb: int | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which closes us
     if memory_limit_mb:  # a runaway sympy computation gets MemoryError, not the machine's OOM killer
         limit = memory_limit_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    if initializer:
-        _resolve(initializer)()
     functions: dict[str, Any] = {}
     conn.send(("ready", os.getpid()))
     while True:
@@ -131,9 +131,9 @@ def _worker_main(conn: Connection, initializer: str | None, memory_limit_mb: int
 
 
 class _Worker:
-    def __init__(self, ctx: Any, initializer: str | None, start_timeout: float, memory_limit_mb: int | None) -> None:
+    def __init__(self, ctx: Any, start_timeout: float, memory_limit_mb: int | None) -> None:
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child, initializer, memory_limit_mb), daemon=True)
+        self.process = ctx.Process(target=_worker_main, args=(child, memory_limit_mb), daemon=True)
         self.process.start()
         child.close()
         if not self.conn.poll(start_timeout):
@@ -152,16 +152,15 @@ class ProcessPool:
     """``size`` grader processes; :meth:`run` blocks, :meth:`arun` awaits (``size`` dispatcher threads take
     queued jobs in fair order)."""
 
-    def __init__(self, size: int, *, initializer: str | None = None, start_timeout: float = 120.0,
-                 memory_limit_mb: int | None = None, name: str = "graders",
-                 respawn_backoff: tuple[float, float] = (0.1, 30.0), per_caller_limit: int = 0) -> None:
+    def __init__(self, size: int, *, start_timeout: float = 120.0, memory_limit_mb: int | None = None,
+                 name: str = "graders", respawn_backoff: tuple[float, float] = (0.1, 30.0),
+                 per_caller_limit: int = 0, preload: Sequence[str] = GRADERS) -> None:
         self.size = size
         self._backoff = respawn_backoff  # (first delay, longest delay) between failed respawns
-        self._initializer = initializer
         self._memory_limit_mb = memory_limit_mb
         self._start_timeout = start_timeout
         self._ctx = mp.get_context("forkserver")
-        self._ctx.set_forkserver_preload(_PRELOAD)
+        self._ctx.set_forkserver_preload(list(preload))  # one forkserver per process: the first pool's start wins
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
@@ -180,7 +179,7 @@ class ProcessPool:
             thread.start()
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self._ctx, self._initializer, self._start_timeout, self._memory_limit_mb)
+        worker = _Worker(self._ctx, self._start_timeout, self._memory_limit_mb)
         with self._lock:
             self._all.add(worker)
         return worker

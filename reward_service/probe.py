@@ -126,7 +126,7 @@ def judge_recipe(judge: str) -> str:
 
 
 def _with_judge(settings: Settings, url: str) -> Settings:
-    from reward_service.recipes import JudgeEndpoint
+    from reward_service.llm_judge import JudgeEndpoint
     fake = JudgeEndpoint(base_url=url, model="obedient", retries=0, timeout_s=30)
     return settings.model_copy(update={"judges": {**settings.judges, PROBE_JUDGE: fake}})
 

@@ -1,15 +1,16 @@
-"""Reward models (``AutoModelForSequenceClassification``) as recipe components: R1's helpfulness (on the
-answer) and harmlessness (on everything) rewards for general data.
+"""Reward models (``AutoModelForSequenceClassification``): what the ``reward_model`` component scores with,
+R1's helpfulness (on the answer) and harmlessness (on everything) rewards for general data.
 
-Loaded once per process that serves them, at start-up (``REWARD_REWARD_MODELS`` / ``--models``): a model
-that cannot be loaded stops the start with one line, never the first request; a recipe naming a model this
-service does not serve is a 422. Scored in the service's event loop, after the rule graders, like the LLM
-judges: requests for one model from every item in flight are gathered for a few milliseconds and run
-together in a thread (torch releases the GIL), sorted by length and cut into batches of at most
-``max_batch_tokens`` padded tokens, so padding costs little. On a GPU when there is one (bf16 there), else
-CPU (float32). The text is the tokenizer's chat template applied to (prompt, answer) when it has one, else
-prompt and answer on two lines; longer than ``max_length`` tokens, it is truncated from the left (the end
-of a response is what a reward model must see) and ``details`` says so.
+Loaded once per process that serves them, at start-up (``REWARD_REWARD_MODELS`` / ``--models``), into a
+:class:`RewardModels` that the engine grading with them owns: a model that cannot be loaded stops the start
+with one line, never the first request; a recipe naming a model this service does not serve is a 422.
+Scored in the service stage (the event loop, after the grader processes), like the LLM judges: requests for
+one model from every item in flight are gathered for a few milliseconds and run together in a thread (torch
+releases the GIL), sorted by length and cut into batches of at most the request's ``max_batch_tokens``
+padded tokens, so padding costs little. On a GPU when there is one (bf16 there), else CPU (float32). The text
+is the tokenizer's chat template applied to (prompt, answer) when it has one, else prompt and answer on two
+lines; longer than ``max_length`` tokens, it is truncated from the left (the end of a response is what a
+reward model must see) and ``details`` says so.
 
 Needs the ``[rm]`` extra (torch, transformers); the base service installs and runs without it.
 """
@@ -21,7 +22,7 @@ import json
 import logging
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -33,21 +34,16 @@ class RewardModelError(Exception):
     """A reward model cannot be loaded or used; the message is one line."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Loaded:
     name: str
     model: Any
     tokenizer: Any
     device: str
-    queue: asyncio.Queue[tuple[str, int, asyncio.Future[tuple[float, bool]]]] | None = None
-    worker: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
-_LOADED: dict[str, Loaded] = {}
-
-
-def load(names: list[str], device: str = "auto") -> None:
-    """Load each named model (hub name or local path) into this process; raises :class:`RewardModelError`."""
+def load(names: list[str], device: str = "auto") -> list[Loaded]:
+    """Load each named model (hub name or local path); raises :class:`RewardModelError`."""
     try:
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -57,9 +53,8 @@ def load(names: list[str], device: str = "auto") -> None:
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-    for name in names:
-        if name in _LOADED:
-            continue
+    out = []
+    for name in dict.fromkeys(names):
         try:
             tokenizer = _tokenizer(AutoTokenizer, name)
             model = AutoModelForSequenceClassification.from_pretrained(name, dtype=dtype).to(device).eval()
@@ -68,8 +63,9 @@ def load(names: list[str], device: str = "auto") -> None:
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         model.config.pad_token_id = tokenizer.pad_token_id
-        _LOADED[name] = Loaded(name, model, tokenizer, device)
+        out.append(Loaded(name, model, tokenizer, device))
         log.info("reward model %s loaded on %s (%s)", name, device, dtype)
+    return out
 
 
 def _tokenizer(auto: Any, name: str) -> Any:
@@ -88,10 +84,6 @@ def _tokenizer(auto: Any, name: str) -> Any:
                         type(tokenizer).__name__, built)
             tokenizer = PreTrainedTokenizerFast.from_pretrained(name)
     return tokenizer
-
-
-def served() -> list[str]:
-    return sorted(_LOADED)
 
 
 def render(tokenizer: Any, prompt: str, answer: str) -> str:
@@ -138,31 +130,66 @@ def normalize(raw: float, how: str, mean: float, std: float) -> float:
     return raw
 
 
-async def score(name: str, text: str, max_length: int, max_batch_tokens: int) -> tuple[float, bool]:
-    """(raw score, truncated) of ``text`` by model ``name``, batched with every request that arrives within
-    ``GATHER_S``; raises :class:`RewardModelError` when the model is not served here."""
-    loaded = _LOADED.get(name)
-    if loaded is None:
-        raise RewardModelError(f"reward model {name!r} is not served here (serving: {', '.join(served()) or 'none'})")
-    if loaded.queue is None or loaded.worker is None or loaded.worker.done():
-        loaded.queue = asyncio.Queue()
-        loaded.worker = asyncio.create_task(_batches(loaded, max_batch_tokens))
-    future: asyncio.Future[tuple[float, bool]] = asyncio.get_running_loop().create_future()
-    await loaded.queue.put((text, max_length, future))
-    return await future
+_Request = tuple[str, int, int, asyncio.Future[tuple[float, bool]]]  # text, max_length, max_batch_tokens
 
 
-async def _batches(loaded: Loaded, max_batch_tokens: int) -> None:
-    assert loaded.queue is not None
+class RewardModels:
+    """The reward models one process serves, and a batcher per model (a queue and the task that drains it).
+    Owned by the engine that grades with them: nothing here is module state, and no request's options
+    outlive it (each batch is cut by its own requests' ``max_length`` and ``max_batch_tokens``)."""
+
+    def __init__(self, loaded: list[Loaded] | None = None) -> None:
+        self._loaded = {m.name: m for m in loaded or []}
+        self._queues: dict[str, asyncio.Queue[_Request]] = {}
+        self._batchers: dict[str, asyncio.Task[None]] = {}
+
+    @classmethod
+    def load(cls, names: list[str], device: str = "auto") -> RewardModels:
+        """The models ``names`` loaded (none: no torch import); raises :class:`RewardModelError`."""
+        return cls(load(names, device) if names else [])
+
+    def names(self) -> list[str]:
+        return sorted(self._loaded)
+
+    def get(self, name: str) -> Loaded:
+        loaded = self._loaded.get(name)
+        if loaded is None:
+            raise RewardModelError(f"reward model {name!r} is not served here (serving: "
+                                   f"{', '.join(self.names()) or 'none'})")
+        return loaded
+
+    def render(self, name: str, prompt: str, answer: str) -> str:
+        return render(self.get(name).tokenizer, prompt, answer)
+
+    async def score(self, name: str, text: str, max_length: int, max_batch_tokens: int) -> tuple[float, bool]:
+        """(raw score, truncated) of ``text`` by model ``name``, batched with every request that arrives within
+        ``GATHER_S``; raises :class:`RewardModelError` when the model is not served here or fails."""
+        loaded = self.get(name)
+        batcher = self._batchers.get(name)
+        if batcher is None or batcher.done() or batcher.get_loop() is not asyncio.get_running_loop():
+            self._queues[name] = asyncio.Queue()
+            self._batchers[name] = asyncio.create_task(_batches(loaded, self._queues[name]), name=f"rm-{name}")
+        future: asyncio.Future[tuple[float, bool]] = asyncio.get_running_loop().create_future()
+        await self._queues[name].put((text, max_length, max_batch_tokens, future))
+        return await future
+
+    async def aclose(self) -> None:
+        for task in self._batchers.values():
+            task.cancel()
+        await asyncio.gather(*self._batchers.values(), return_exceptions=True)
+        self._batchers.clear()
+
+
+async def _batches(loaded: Loaded, queue: asyncio.Queue[_Request]) -> None:
     while True:
-        requests = [await loaded.queue.get()]
+        requests = [await queue.get()]
         await asyncio.sleep(GATHER_S)
-        while not loaded.queue.empty():
-            requests.append(loaded.queue.get_nowait())
-        by_length: dict[int, list[tuple[str, asyncio.Future[tuple[float, bool]]]]] = {}
-        for text, max_length, future in requests:
-            by_length.setdefault(max_length, []).append((text, future))
-        for max_length, group in by_length.items():
+        while not queue.empty():
+            requests.append(queue.get_nowait())
+        by_shape: dict[tuple[int, int], list[tuple[str, asyncio.Future[tuple[float, bool]]]]] = {}
+        for text, max_length, max_batch_tokens, future in requests:
+            by_shape.setdefault((max_length, max_batch_tokens), []).append((text, future))
+        for (max_length, max_batch_tokens), group in by_shape.items():
             try:
                 results = await asyncio.to_thread(score_texts, loaded, [t for t, _ in group], max_length,
                                                   max_batch_tokens)
@@ -174,49 +201,3 @@ async def _batches(loaded: Loaded, max_batch_tokens: int) -> None:
             for (_, future), result in zip(group, results, strict=True):
                 if not future.done():
                     future.set_result(result)
-
-
-# -- applying them to a graded item -----------------------------------------------------------------------
-
-def wanted(recipe: Any) -> bool:
-    return any(c.kind == "reward_model" for c in recipe.components)
-
-
-def models_in(recipe: Any) -> set[str]:
-    """The reward models ``recipe`` names."""
-    return {c.options.model for c in recipe.components if c.kind == "reward_model"}
-
-
-def check(recipe: Any) -> None:
-    """Raises :class:`~reward_service.errors.UnknownRecipe` (a 422) when ``recipe`` names a reward model this
-    process does not serve."""
-    from reward_service.errors import UnknownRecipe
-    for comp in recipe.components:
-        if comp.kind == "reward_model" and comp.options.model not in _LOADED:
-            raise UnknownRecipe(f"recipe.components.{comp.name}: reward model {comp.options.model!r} is not served "
-                                f"here (serving: {', '.join(served()) or 'none'}; start the service with "
-                                "REWARD_REWARD_MODELS, and the [rm] extra installed)",
-                                field=f"recipe.components.{comp.name}.options.model")
-
-
-async def apply(item: Any, recipe: Any, result: Any) -> Any:
-    """``result`` with each reward model's (normalised) score; a model that fails makes the reward null."""
-    from reward_service.grading import extract
-    from reward_service.schemas import Status
-    from reward_service.scoring import combine
-    text = extract.completion_text(item.completion)
-    summary = text.rpartition("</think>")[2].strip() if "</think>" in text else text  # R1: what follows the thought
-    prompt = extract.prompt_text(item.prompt) or ""
-    components, details = dict(result.components), dict(result.details)
-    for comp in (c for c in recipe.components if c.kind == "reward_model"):
-        o = comp.options
-        answer = text if o.scope == "full" else summary
-        try:
-            loaded = _LOADED.get(o.model)
-            rendered = render(loaded.tokenizer, prompt, answer) if loaded else answer
-            raw, truncated = await score(o.model, rendered, o.max_length, o.max_batch_tokens)
-        except RewardModelError as exc:
-            return combine(recipe, result, components, details, Status.error, f"{comp.name}: {exc}")
-        components[comp.name] = normalize(raw, o.normalize, o.mean, o.std)
-        details[comp.name] = {"raw": raw, "scope": o.scope, "truncated": truncated}
-    return combine(recipe, result, components, details, result.status, result.error)

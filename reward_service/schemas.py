@@ -4,7 +4,9 @@ Requests are strict where a mistake would silently grade with defaults: unknown 
 recipe or limits are 422 with the field named. An item may carry the other fields its data set has
 (``prompt_id``, ``level``, ``extra_info``...), so an eval file can be posted as is: they are ignored, unless
 the name is so close to one of ours (``anwser``, ``test``, ``langauge``) that it is surely a typo, which is a
-422 naming the field meant. Everything here is the edge: inside the service, frozen dataclasses are used.
+422 naming the field meant. The items and results travel on inside the service as these models (to the grader
+processes and over the Redis queue as their JSON); what is resolved inside (recipes, grades) is frozen
+dataclasses. Which component names a recipe may use is the service's registry's to say, not this contract's.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import ast
 import json
 from difflib import get_close_matches
 from enum import StrEnum
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -63,6 +65,20 @@ class ChatMessage(BaseModel):
 
 
 Text = str | list[ChatMessage]
+
+
+def completion_text(completion: str | list[ChatMessage] | list[dict[str, Any]]) -> str:
+    """The text graded of a completion: a string as is, or a chat's last assistant message (an earlier turn's
+    answer never counts, and turns are not glued together). The trainer and the service both use this."""
+    if isinstance(completion, str):
+        return completion
+    for message in reversed(completion):
+        if isinstance(message, dict):
+            if message.get("role") == "assistant":
+                return str(message.get("content") or "")
+        elif message.role == "assistant":
+            return message.content
+    return ""
 
 
 class CodeLimits(BaseModel):
@@ -172,11 +188,6 @@ def _typo_of(name: Any, fields: tuple[str, ...]) -> str | None:
     return close[0]
 
 
-ComponentName = Literal["accuracy", "format", "tag_count", "language", "overlong", "cosine", "repetition",
-                        "llm_judge", "reward_model"]
-LABELLED = ("reward_model", "llm_judge")  # may appear several times in a recipe: "reward_model.helpful", ...
-
-
 class ComponentSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     weight: float = 1.0
@@ -193,19 +204,10 @@ class RecipeSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str | None = None
-    components: dict[str, ComponentSpec] = Field(min_length=1, description="Component name -> spec: one of "
-                                                 + ", ".join(get_args(ComponentName)) + "; reward_model and "
-                                                 "llm_judge also as 'reward_model.<label>' to use several.")
-
-    @field_validator("components")
-    @classmethod
-    def _known(cls, components: dict[str, ComponentSpec]) -> dict[str, ComponentSpec]:
-        for key in components:
-            kind, _, label = key.partition(".")
-            if kind not in get_args(ComponentName) or (label and kind not in LABELLED) or (_ and not label):
-                raise ValueError(f"unknown component {key!r}: one of {', '.join(get_args(ComponentName))} "
-                                 f"(and {'.<label>, '.join(LABELLED)}.<label>)")
-        return components
+    components: dict[str, ComponentSpec] = Field(min_length=1, description="Component name -> spec: a component "
+                                                 "the service registers (the README lists the built-in ones; an "
+                                                 "unknown name is a 422 listing them); a labelled one such as "
+                                                 "reward_model also as 'reward_model.<label>', to use several.")
 
 
 class ScoreRequest(BaseModel):

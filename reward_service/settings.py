@@ -13,7 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from reward_service.recipes import BUILTIN, JudgeEndpoint
+from reward_service.llm_judge import JudgeEndpoint
+from reward_service.recipes import BUILTIN
 
 
 def _default_workers() -> int:
@@ -77,6 +78,27 @@ class Settings(BaseSettings):
                                       "this process loads at start and serves to recipes' reward_model "
                                       "components; one that cannot be loaded stops the start.")
     reward_model_device: str = Field("auto", description="auto (a GPU when there is one), cpu, cuda, cuda:1...")
+
+    # Reward components of the operator's own
+    component_modules: str | None = Field(None, description="Comma-separated Python modules that register reward "
+                                          "components (reward_service.components.register), imported at start by "
+                                          "the API, every worker and every grader process; recipes may then name "
+                                          "their components. A request names components, never modules. Set it "
+                                          "on the API and on every worker alike.")
+
+    @field_validator("component_modules")
+    @classmethod
+    def _module_names(cls, value: str | None) -> str | None:
+        for name in (m.strip() for m in (value or "").split(",")):
+            if name and not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", name):
+                raise ValueError(f"{name!r} is not a module name (dotted, as you would import it)")
+        return value
+
+    def component_module_names(self) -> tuple[str, ...]:
+        return tuple(m.strip() for m in (self.component_modules or "").split(",") if m.strip())
+
+    def reward_model_names(self) -> list[str]:
+        return [m.strip() for m in (self.reward_models or "").split(",") if m.strip()]
 
     # LLM judges (operator-declared)
     judges: Annotated[dict[str, JudgeEndpoint], NoDecode] = Field(

@@ -38,30 +38,25 @@ import socket
 import time
 import uuid
 from concurrent.futures import Future
-from functools import lru_cache
 from typing import Any
 
 from pydantic import ValidationError
 
 from reward_service import constants as k
-from reward_service import pool, reward_model
+from reward_service import pool, recipes
 from reward_service.engine import GradingEngine, result_cache_key
+from reward_service.errors import UnknownRecipe
 from reward_service.grading.code import sandbox_readiness
-from reward_service.queue.chunks import Chunk, connect, ensure_group, failed
-from reward_service.queue.entries import REDIS_DOWN, Answer, Entries, Held
+from reward_service.queue.chunks import REDIS_DOWN, Chunk, connect, ensure_group, failed
+from reward_service.queue.entries import Answer, Entries, Held
 from reward_service.queue.lanes import Lanes, Work
-from reward_service.recipes import Recipe, resolve
+from reward_service.reward_model import RewardModels
 from reward_service.schemas import ItemResult, ScoreItem
 from reward_service.settings import Settings
 
 log = logging.getLogger(__name__)
 
 SANDBOX_REPORT_S = 30.0  # how often a worker re-checks its sandbox for /readyz (Docker restarted, say)
-
-
-@lru_cache(maxsize=64)
-def _recipe(key: str) -> Recipe:
-    return resolve(json.loads(key), "")
 
 
 class Worker:
@@ -71,10 +66,10 @@ class Worker:
         self.settings = settings
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         # A worker serving reward models reads its pool's streams first, then the general ones.
-        self.pool = k.pool_of(reward_model.served())
+        self.pool = k.pool_of(engine.models.names())
         self.streams = (*k.pool_streams(self.pool), *k.STREAMS) if self.pool else k.STREAMS
         self.entries = Entries(client, settings, self.name, self.streams)
-        self.lanes = Lanes({"math": 2 * settings.workers, "code": settings.code_workers})
+        self.lanes = Lanes({"graders": 2 * settings.workers, "code": settings.code_workers})
         self._current: dict[asyncio.Task[None], tuple[Work, list[Future[Any]]]] = {}  # lane -> its item, jobs
         self.stopping = False
         self._cursors = dict.fromkeys(self.streams, "0-0")
@@ -167,7 +162,7 @@ class Worker:
         facts = await asyncio.to_thread(sandbox_readiness, self.settings.sandbox_backend,
                                         self.settings.sandbox_bwrap_rlimits_only)
         with contextlib.suppress(*REDIS_DOWN):
-            await self.redis.hset(k.SANDBOXES, self.name, json.dumps({**facts, "models": reward_model.served(),
+            await self.redis.hset(k.SANDBOXES, self.name, json.dumps({**facts, "models": self.engine.models.names(),
                                                                       "at": time.time()}))
 
     async def _heartbeats(self, stopped: asyncio.Event) -> None:
@@ -241,7 +236,7 @@ class Worker:
         charges = await self.entries.intake(chunk, [i for i, _ in indexed])
         if charges is None:  # expired, or /score gave up on it
             return []
-        recipe = _recipe(chunk.recipe)
+        recipe = _resolved(chunk.recipe)
         works: list[Work] = []
         for (index, row), charge in zip(indexed, charges, strict=True):
             if charge == 0:
@@ -250,11 +245,14 @@ class Worker:
             try:
                 item = ScoreItem.model_validate(row)
             except ValidationError as exc:
-                reason = f"not a valid item: {exc.error_count()} error(s)"
-                self.entries.answer(held, (index, None, failed(row, reason), None))
+                self.entries.answer(held, (index, None, failed(row, f"not a valid item: {exc.error_count()} "
+                                                                   "error(s)"), None))
+                continue
+            if isinstance(recipe, str):  # why this worker cannot grade the chunk's recipe
+                self.entries.answer(held, (index, item, failed(row, recipe), None))
                 continue
             key = k.cache_key(result_cache_key(item, recipe)) if self.settings.shared_cache_ttl_s else None
-            works.append(Work(held, index, item, key, tries=abs(charge) - (charge < 0), suspect=charge < 0,
+            works.append(Work(held, index, item, recipe, key, tries=abs(charge) - (charge < 0), suspect=charge < 0,
                               charged=charge > 0))
         return works
 
@@ -304,17 +302,26 @@ class Worker:
                       self.name, work.index, work.held.chunk.job, tries - 1)
             return failed(work.item.model_dump(), f"grading this item stopped the worker {tries - 1} times")
         try:
-            return await self.engine.score_one(work.item, _recipe(work.held.chunk.recipe), caller=work.owner)
+            return await self.engine.score_one(work.item, work.recipe, caller=work.owner)
         except Exception as exc:  # a bug, not a crash: answer rather than redeliver forever
             log.exception("worker %s: item %d of job %s failed", self.name, work.index, work.held.chunk.job)
             return failed(work.item.model_dump(), f"worker error: {exc!r}")
 
 
-async def run_worker(settings: Settings) -> None:
+def _resolved(key: str) -> recipes.Recipe | str:
+    """A chunk's recipe, resolved against this worker's registry (once per key), or why it cannot be: a
+    component module or option this worker lacks fails the chunk's items, never the worker's loop."""
+    try:
+        return recipes.from_key(key)
+    except UnknownRecipe as exc:
+        return f"this worker cannot grade the recipe: {exc}"
+
+
+async def run_worker(settings: Settings, models: RewardModels | None = None) -> None:
     """Start the grader pool, then work until SIGTERM/SIGINT (see the module docstring for how it stops)."""
     # Lanes share the graders fairly by owner; a per-key cap at the pool would hold the lanes of a capped
     # key's items, and with them the claiming of every other key's chunks behind them in the stream.
-    engine = GradingEngine(settings.model_copy(update={"per_key_concurrency": 0}))
+    engine = GradingEngine(settings.model_copy(update={"per_key_concurrency": 0}), models)
     await engine.start()
     client = connect(settings)
     stop = asyncio.Event()

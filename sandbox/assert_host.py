@@ -1,4 +1,4 @@
-# The test process of sandbox/asserts.py: runs a data set's test code with the candidate behind a proxy, in a
+# The test process of sandbox/kinds/asserts.py: runs a data set's test code with the candidate behind a proxy, in a
 # sandbox of its own (the test code is the caller's: it gets the same wall as the candidate's code).
 # Not imported: its source follows assert_values.py's (which defines encode and decode) in one file, run in
 # the sandbox's interpreter, which has nothing of ours.

@@ -19,9 +19,10 @@ writes it first), clipped to [0, 1]; none is a checker failure. Any other ending
 signal, a timeout, too much output, a Python exception) is a *checker failure*. Then the checker is run once
 more with the answer as the output: if it accepts that, the candidate's output is what broke it, and the test
 is a wrong answer (else a policy could learn to turn its 0 into a null reward by crashing a fragile checker);
-if not, the checker is broken, and the item is an error, never the candidate's 0. A checker that does not compile makes the item invalid, with the compiler's first lines.
+if not, the checker is broken, and the item is an error, never the candidate's 0.
+A checker that does not compile makes the item invalid, with the compiler's first lines.
 
-How it runs (see :func:`sandbox.judge.judge`): in a second session on the candidate's backend, with the
+How it runs (see :mod:`sandbox.kinds.checker`): in a second session on the candidate's backend, with the
 same limits, compiled once per submission (and through the compile cache, once per grader process for a
 GRPO group's shared checker), before the candidate runs (a broken checker costs no candidate run). After
 each candidate run that ended normally, the checker session gets one test whose stdin is the JSON object
@@ -32,11 +33,10 @@ sandbox never holds the candidate's code. Its time does not count against the ca
 
 Interactive problems (not built yet) fit the same split: the interactor holds the answer, so it runs in a
 session of its own, like a checker program, never beside the candidate (whose process could read a
-neighbour's memory or files). The runner protocol gains one thing, streaming: a test starts its program and
-then relays what it writes as messages (``{"out": ...}``) and writes what the host sends (``{"in": ...}``) to
-its stdin, instead of taking all of stdin first. The host then pumps bytes between the two sessions (as
-:mod:`sandbox.asserts` pumps calls between the test process and the candidate), each program under its own
-limits; when both have ended, the candidate's own failures (time, memory, a crash) decide first, then the
+neighbour's memory or files). The runner's streaming tests (:mod:`sandbox.stream`: it relays what a program
+writes as ``{"out": ...}`` and writes what the host sends as ``{"in": ...}`` to its stdin) are all it needs:
+the host pumps bytes between the two sessions (as :mod:`sandbox.kinds.asserts` pumps calls between the test
+process and the candidate), each program under its own limits; when both have ended, the candidate's own failures (time, memory, a crash) decide first, then the
 interactor's exit code, read as a checker's above (its input and answer reach it as the JSON stdin above,
 before the exchange starts).
 """
@@ -46,7 +46,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -169,7 +169,7 @@ def stdin(case_input: str, output: str, answer: str) -> str:
     return json.dumps({"input": case_input, "output": output, "answer": answer})
 
 
-def outcome(run: dict[str, Any], wall_s: float) -> Outcome:
+def outcome(run: Mapping[str, Any], wall_s: float) -> Outcome:
     """What the checker's run says (the runner's answer, as for any program)."""
     message = "\n".join(s for s in ((run.get("stderr") or "").strip(), (run.get("stdout") or "").strip()) if s)
     code = run.get("exit")

@@ -10,8 +10,9 @@ the host's), the compile argv and limits, and every source file. A compile that 
 killed is not kept (the machine's load decides those, not the source). Entries are bounded by bytes, least
 recently used first out.
 
-One cache per process, at module level: the judge has no other state to keep it in, and one byte budget per
-process is what bounds the memory. A backend may bring its own (``compile_cache``), or ``None`` for none.
+Each backend owns one (``Backend.compile_cache``; ``None``: it keeps none): the toolchain is the backend's,
+and a grading process uses one backend, so its byte budget bounds the memory. The judge reaches it through
+:meth:`sandbox.sandboxed.Sandboxed.build`.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
-from sandbox.limits import Limits
+if TYPE_CHECKING:
+    from sandbox.languages.base import Program
+    from sandbox.runner import Build, Files, RunLimits
 
 MAX_BYTES = 64 << 20       # of the whole cache (artifacts as base64, messages)
 ARTIFACT_BYTES = 16 << 20  # what one compile may leave; more, and it is not kept
@@ -34,7 +37,7 @@ class Compiled:
     """What a compile gave: the files it made ({name: [base64, mode]}) when ``ok``, else its message."""
 
     ok: bool
-    files: dict[str, list[Any]] = field(default_factory=dict)
+    files: Files = field(default_factory=dict)
     stderr: str = ""
 
     @property
@@ -81,39 +84,14 @@ class CompileCache:
             self._bytes = 0
 
 
-CACHE = CompileCache()
-
-
-def cache_for(backend: Any) -> CompileCache | None:
-    """The backend's own cache if it has one (``None``: it wants none), else the process's."""
-    return getattr(backend, "compile_cache", CACHE)
-
-
-def key(backend: Any, program: Any, limits: Limits) -> str:
-    """Everything a compile depends on, hashed."""
-    toolchain = [backend.name, getattr(backend, "image", None)]
-    compile_limits = limits.runner_limits(backend.address_space_rlimit, backend.nproc_rlimit)[1]
-    text = json.dumps([toolchain, program.compile, compile_limits, sorted(program.files.items())])
+def key(toolchain: tuple[str, str], program: Program, compile_limits: RunLimits) -> str:
+    """Everything a compile depends on, hashed: the toolchain (the backend's name and its ``toolchain``), the
+    compile argv and limits, every source file."""
+    text = json.dumps([list(toolchain), program.compile, compile_limits, sorted(program.files.items())])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def find(backend: Any, program: Any, limits: Limits) -> tuple[str | None, Compiled | None]:
-    """(the key to keep this program's compile under, None where none is kept; what is kept under it)."""
-    cache = cache_for(backend)
-    if cache is None or not program.compile:
-        return None, None
-    found = key(backend, program, limits)
-    return found, cache.get(found)
-
-
-def keep(backend: Any, found: str | None, built: dict[str, Any]) -> None:
-    """Keep the runner's compile answer under the key :func:`find` gave, where it is to be kept."""
-    cache, kept = cache_for(backend), entry(built)
-    if cache is not None and found is not None and kept is not None:
-        cache.put(found, kept)
-
-
-def entry(built: dict[str, Any]) -> Compiled | None:
+def entry(built: Build) -> Compiled | None:
     """What to keep of the runner's compile answer; None when it is not to be kept (the compile ran out of
     time or was killed, or left more than the runner would return)."""
     if built.get("ok"):

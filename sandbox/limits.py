@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sandbox.runner import RunLimits
 
 
 @dataclass(frozen=True)
@@ -27,9 +31,9 @@ class Limits:
     def with_overrides(self, time_s: float | None = None, memory_mb: int | None = None) -> Limits:
         return replace(self, time_s=time_s or self.time_s, memory_mb=memory_mb or self.memory_mb)
 
-    def runner_limits(self, address_space: bool, nproc: bool) -> tuple[dict, dict]:
+    def runner_limits(self, address_space: bool, nproc: bool) -> tuple[RunLimits, RunLimits]:
         """(program, compile) limits in the runner's terms; rlimits for what the backend has no cgroup for."""
-        def one(wall: float, memory: int) -> dict:
+        def one(wall: float, memory: int) -> RunLimits:
             return {"wall_s": wall, "cpu_s": wall + 1.0, "fsize_mb": self.file_size_mb,
                     "output_bytes": self.output_bytes, "address_space_mb": memory if address_space else None,
                     "nproc": self.pids if nproc else None}

@@ -55,7 +55,13 @@ it before each test: it stops every other process at once (a fork racing with th
 removes every SysV IPC object, so nothing one test left running (a daemon holding every pid, say) hurts the
 next. With ``sweep`` set, the end of a session also empties the writable directories and reports whether
 processes, IPC objects and files are all gone.
+
+The messages are typed below (``Job``, ``Test``, ``Answer``...): the host imports these names for mypy, and
+CI runs ``mypy --strict`` on this file. Annotations cost nothing here: they are never evaluated (``from
+__future__ import annotations``), and ``typing`` is only the standard library's.
 """
+
+from __future__ import annotations
 
 import base64
 import ctypes
@@ -70,12 +76,126 @@ import stat
 import sys
 import tempfile
 import time
+from typing import TYPE_CHECKING, Any, NoReturn, TypedDict, cast
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping, Sequence
+
+
+# --- the protocol's messages ----------------------------------------------------------------------------
+
+Files = dict[str, tuple[str, int]]  # {name: [base64, mode]}: what a compile made (a JSON list on the wire)
+Message = dict[str, Any]  # a line from the host, before it is known which message it is
+
+
+class RunLimits(TypedDict):
+    """A program's limits (``Limits.runner_limits`` on the host); an rlimit of None is not set."""
+
+    wall_s: float
+    cpu_s: float
+    fsize_mb: int
+    output_bytes: int
+    address_space_mb: int | None
+    nproc: int | None
+
+
+class _Job(TypedDict):
+    files: dict[str, str]
+    compile: list[str] | None
+    run: list[str]
+    limits: RunLimits
+    compile_limits: RunLimits
+    workdir_base: str
+    python_inproc: bool  # a Python program may be forked from this interpreter (``run`` is python3 FILE)
+    sweep: bool
+    wipe: list[str]
+
+
+class Job(_Job, total=False):
+    """host → runner: a session. ``binary``: the files an identical compile made (there is no compile then);
+    ``artifacts``: send back what the compile makes, up to this many bytes."""
+
+    binary: Files
+    artifacts: int
+
+
+class _Test(TypedDict):
+    stdin: str
+    wall_s: float
+
+
+class Test(_Test, total=False):
+    """host → runner: one test (``stream``: its stdin stays open, its stdout is relayed)."""
+
+    stream: bool
+
+
+# host → runner while a streaming test runs ("in" is a keyword: the functional form)
+Relay = TypedDict("Relay", {"in": str, "eof": bool, "kill": bool}, total=False)
+
+
+class Ran(TypedDict):
+    """How a program ended: what it wrote (stdout relayed as it came, for a streaming test: empty here), its
+    exit, the limits it hit, its time and peak memory."""
+
+    stdout: str
+    stderr: str
+    timed_out: bool
+    output_limit: bool
+    exit: int | None
+    signal: int | None
+    time_s: float
+    cpu_s: float
+    max_rss_kb: int
+    oom: bool
+
+
+class Answer(Ran):
+    """runner → host: a test's answer; ``result``: what the program left in $SANDBOX_RESULT."""
+
+    result: str | None
+
+
+class Build(TypedDict, total=False):
+    """runner → host, as ``{"compile": Build}``: ``ok`` alone when there was nothing to compile; else the
+    compile's :class:`Answer` fields, and ``artifacts`` when asked for (None: too many or too large)."""
+
+    ok: bool
+    stdout: str
+    stderr: str
+    timed_out: bool
+    output_limit: bool
+    exit: int | None
+    signal: int | None
+    time_s: float
+    cpu_s: float
+    max_rss_kb: int
+    oom: bool
+    artifacts: Files | None
+
+
+class Spec(TypedDict):
+    """runner → a spare: the program to become."""
+
+    argv: list[str]
+    limits: RunLimits
+    wall: float
+    cwd: str
+    env: dict[str, str]
+
+
+State = tuple[list[tuple[int, int]], int, int, set[int]]  # see _state
+Reaped = tuple[int, int, resource.struct_rusage]  # os.wait4's answer
+
+
+# --- the runner ------------------------------------------------------------------------------------------
 
 STDERR_KEEP = 4096
 ERROR_KEEP = 2000  # characters of a runner error (they can quote what a program wrote)
 PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
 IPC_RMID = 0
-SYSV_IPC = (("/proc/sysvipc/shm", "shmctl", lambda f, i: f(i, IPC_RMID, None)),
+SYSV_IPC: tuple[tuple[str, str, Callable[[Any, int], object]], ...] = (
+           ("/proc/sysvipc/shm", "shmctl", lambda f, i: f(i, IPC_RMID, None)),
             ("/proc/sysvipc/msg", "msgctl", lambda f, i: f(i, IPC_RMID, None)),
             ("/proc/sysvipc/sem", "semctl", lambda f, i: f(i, 0, IPC_RMID)))
 ARTIFACT_FILES = 1024  # files a compile may leave for the cache (more: nothing is cached)
@@ -83,7 +203,7 @@ ZYGOTE_FD = 3
 ZYGOTE_ANSWER_S = 5.0
 SPARES = 4  # made per request, through one intermediate (it costs a fork and an exit, whatever the batch)
 # The answer to a test when a program has re-limited or re-niced the runner (and so all it would start).
-TAMPERED = {"stdout": "", "stderr": "the submission changed the limits or the scheduling of the sandbox's own "
+TAMPERED: Answer = {"stdout": "", "stderr": "the submission changed the limits or the scheduling of the sandbox's own "
             "processes", "exit": None, "signal": signal.SIGKILL, "time_s": 0.0, "cpu_s": 0.0, "max_rss_kb": 0,
             "timed_out": False, "output_limit": False, "oom": False, "result": None}
 # Signals a program can send that could reach the runner: as PID 1 it gets only those it has a handler
@@ -91,7 +211,7 @@ TAMPERED = {"stdout": "", "stderr": "the submission changed the limits or the sc
 SHIELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
           signal.SIGALRM, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU, signal.SIGPIPE, signal.SIGXFSZ)
 RLIMITS = [getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_")]
-BASELINE = None  # the runner's _state() at start: what its helpers must still have
+BASELINE: State | None = None  # the runner's _state() at start: what its helpers must still have
 # Imported once by the zygote, so that each test does not pay for them again (LeetCode-style solutions
 # import most of these through the harness's prelude).
 PRELOAD = ("typing", "collections", "math", "heapq", "bisect", "itertools", "functools", "string", "re",
@@ -99,7 +219,7 @@ PRELOAD = ("typing", "collections", "math", "heapq", "bisect", "itertools", "fun
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def _preload():  # cheap the second time (the zygote forked from a runner that did it)
+def _preload() -> None:  # cheap the second time (the zygote forked from a runner that did it)
     import _sitebuiltins
     import builtins
     builtins.exit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")  # as ``site`` would (we run with -S)
@@ -111,29 +231,29 @@ def _preload():  # cheap the second time (the zygote forked from a runner that d
             pass
 
 
-def _prctl(option, value):
+def _prctl(option: int, value: int) -> None:
     try:
         _libc.prctl(option, value, 0, 0, 0)
     except (OSError, AttributeError):
         pass
 
 
-def _set_signals(handler):
+def _set_signals(handler: signal.Handlers) -> None:
     """The disposition of every signal in SHIELD to ``handler``."""
     for sig in SHIELD:
         signal.signal(sig, handler)
 
 
-def _fresh_signals():
+def _fresh_signals() -> None:
     """Dispositions as a fresh interpreter has them (ignored ones would survive exec, and Python programs
     run in this one)."""
     _set_signals(signal.SIG_DFL)
-    for sig, handler in ((signal.SIGINT, signal.default_int_handler), (signal.SIGPIPE, signal.SIG_IGN),
-                         (signal.SIGXFSZ, signal.SIG_IGN)):
-        signal.signal(sig, handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(sig, signal.SIG_IGN)
 
 
-def _encode(text):
+def _encode(text: str) -> bytes:
     """UTF-8 of text that came as JSON: a lone surrogate is the byte surrogateescape stands for, or itself."""
     try:
         return text.encode("utf-8", "surrogateescape")
@@ -141,12 +261,12 @@ def _encode(text):
         return text.encode("utf-8", "surrogatepass")
 
 
-def _send(obj):
+def _send(obj: Mapping[str, object]) -> None:
     sys.stdout.write(json.dumps(obj) + "\n")
     sys.stdout.flush()
 
 
-def _oom_kills():
+def _oom_kills() -> int | None:
     """The cgroup's OOM-kill counter (v2 memory.events or v1 memory.oom_control); None when unreadable."""
     for path, key in (("/sys/fs/cgroup/memory.events", "oom_kill"),
                       ("/sys/fs/cgroup/memory/memory.oom_control", "oom_kill")):
@@ -161,7 +281,7 @@ def _oom_kills():
     return None
 
 
-def _limit_child(limits, wall):
+def _limit_child(limits: RunLimits, wall: float) -> None:
     os.setsid()
     cpu = max(1, int(wall + 1))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
@@ -169,14 +289,15 @@ def _limit_child(limits, wall):
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
     resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if limits.get("address_space_mb"):
-        size = limits["address_space_mb"] * 1024 * 1024
+    address_space, nproc = limits.get("address_space_mb"), limits.get("nproc")
+    if address_space:
+        size = address_space * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (size, size))
-    if limits.get("nproc"):
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits["nproc"], limits["nproc"]))
+    if nproc:
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
 
-def _run_python_here(argv, cwd):
+def _run_python_here(argv: list[str], cwd: str) -> NoReturn:
     """In the forked child: run a Python program in this already started interpreter (no exec, no start-up
     cost), as ``python3 FILE`` would. Never returns."""
     import builtins
@@ -189,9 +310,10 @@ def _run_python_here(argv, cwd):
     sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1)
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr  # type: ignore[misc]
     main = types.ModuleType("__main__")
-    main.__file__, main.__builtins__ = script, builtins
+    main.__file__ = script
+    main.__dict__["__builtins__"] = builtins
     sys.modules["__main__"] = main
-    code = 0
+    code: int = 0
     try:
         with open(script, "rb") as f:
             source = f.read()
@@ -218,13 +340,13 @@ def _run_python_here(argv, cwd):
     os._exit(code)
 
 
-def _join_threads():
+def _join_threads() -> None:
     """What interpreter exit does: wait for non-daemon threads (``Thread(target=main).start()`` is common)."""
     if "threading" in sys.modules:
         sys.modules["threading"]._shutdown()
 
 
-def _become(spec, fds, here):
+def _become(spec: Spec, fds: Sequence[int], here: bool) -> NoReturn:
     """In a forked child: become the program ``spec`` describes, on ``fds`` as stdin/stdout/stderr; in this
     interpreter with ``here``. Never returns."""
     try:
@@ -246,7 +368,7 @@ def _become(spec, fds, here):
 
 # --- the zygote: starts Python programs, never sees what they are given ----------------------------------
 
-def _state(pid=0):
+def _state(pid: int = 0) -> State | None:
     """What any process of the programs' uid can change in another one without ptrace (prlimit,
     setpriority, sched_setscheduler, sched_setaffinity), and the children of that process would inherit.
     None once ``pid`` is gone."""
@@ -257,7 +379,7 @@ def _state(pid=0):
         return None
 
 
-def _signalled(pid):
+def _signalled(pid: int) -> bool:
     """Whether a signal is pending for ``pid`` (other than SIGCONT and SIGCHLD, ours): a program that killed
     every other process a moment before it was itself killed may have left a SIGKILL still on its way to a
     spare, which would then die under the next test's program."""
@@ -270,7 +392,7 @@ def _signalled(pid):
     return any(mask & ~harmless for mask in masks)
 
 
-def _zygote(sock):
+def _zygote(sock: socket.socket) -> NoReturn:
     """The zygote's loop: on each request, fork a batch of spares for the runner and pass it their sockets.
     It exits when the runner goes."""
     _prctl(PR_SET_DUMPABLE, 0)  # again: exec made it dumpable
@@ -284,6 +406,7 @@ def _zygote(sock):
             pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(SPARES)]
         except OSError:
             os._exit(0)
+        note: dict[str, object]
         try:
             note, fds = {"spares": _fork_spares([theirs for _, theirs in pairs])}, [ours.fileno() for ours, _ in pairs]
         except OSError as exc:
@@ -298,7 +421,7 @@ def _zygote(sock):
                     end.close()
 
 
-def _fork_spares(socks):
+def _fork_spares(socks: list[socket.socket]) -> list[int]:
     """Fork a spare on each of ``socks`` through one intermediate that exits at once, so that the spares
     are the runner's children (it is PID 1, or a subreaper), childless, as a fresh interpreter would be;
     their pids, once that is so (the intermediate has been reaped)."""
@@ -321,12 +444,13 @@ def _fork_spares(socks):
     finally:
         os.close(r)
         os.waitpid(middle, 0)
-    if not answer or not json.loads(answer):
+    spares: list[int] = json.loads(answer) if answer else []
+    if not spares:
         raise OSError("could not fork a spare")
-    return json.loads(answer)
+    return spares
 
 
-def _spare(sock):
+def _spare(sock: socket.socket) -> NoReturn:
     """A spare: wait for the program to become (argv, directory, environment, limits, and its stdin, stdout
     and stderr); exit when the runner goes."""
     os.closerange(3, sock.fileno())  # the zygote's sockets among them
@@ -336,7 +460,7 @@ def _spare(sock):
     except OSError:
         data, fds = b"", []
     if data and len(fds) == 3:
-        _become(json.loads(data), fds, here=True)
+        _become(cast("Spec", json.loads(data)), fds, here=True)
     os._exit(0)
 
 
@@ -344,24 +468,24 @@ class _Helper:
     """A helper process of the runner's (the zygote, a spare): its pid, a pidfd to watch and signal it
     (never a recycled pid), and the socket to it."""
 
-    def __init__(self, pid, sock):
+    def __init__(self, pid: int, sock: socket.socket) -> None:
         self.pid, self.pidfd, self.sock = pid, os.pidfd_open(pid), sock
 
-    def alive(self):
+    def alive(self) -> bool:
         return not select.select([self.pidfd], [], [], 0)[0]
 
-    def sound(self):
+    def sound(self) -> bool:
         """Alive, no signal on its way to it, and neither its limits nor its scheduling changed (by a program,
         since we start it so)."""
         return self.alive() and not _signalled(self.pid) and _state(self.pid) == BASELINE
 
-    def signal(self, sig):
+    def signal(self, sig: int) -> None:
         try:
             signal.pidfd_send_signal(self.pidfd, sig)
         except ProcessLookupError:
             pass
 
-    def close(self, kill=True):
+    def close(self, kill: bool = True) -> None:
         if kill:
             self.signal(signal.SIGKILL)
             try:
@@ -377,12 +501,12 @@ class Zygote:
     a test costs one hand-over), and replace it, or a spare, that a program killed, stopped or re-limited.
     One answer from the zygote is awaited at a time."""
 
-    def __init__(self):
-        self.proc = None
-        self.spares = []
+    def __init__(self) -> None:
+        self.proc: _Helper | None = None
+        self.spares: list[_Helper] = []
         self.waiting = self.started = False
 
-    def start(self, fresh):
+    def start(self, fresh: bool) -> _Helper:
         """Fork it (only before any job is read: it would inherit our heap) or, ``fresh``, exec a new one."""
         self.stop()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -401,17 +525,23 @@ class Zygote:
             finally:
                 os._exit(1)
         theirs.close()
-        self.proc, self.started = _Helper(pid, ours), True
+        helper = _Helper(pid, ours)
+        self.proc, self.started = helper, True
+        return helper
 
-    def stop(self):
+    def stop(self) -> None:
         if self.proc is not None:
             self.proc.close()
         self.proc, self.waiting = None, False
 
-    def _receive(self):
+    def _receive(self) -> None:
         """The spares ordered last; a zygote that does not deliver them is stopped."""
-        self.waiting, fds, spares = False, [], []
+        self.waiting = False
+        fds: list[int] = []
+        spares: list[_Helper] = []
         try:
+            if self.proc is None:
+                raise OSError("no zygote")
             if not select.select([self.proc.sock], [], [], ZYGOTE_ANSWER_S)[0]:
                 raise TimeoutError("the zygote did not answer")
             data, fds, _, _ = socket.recv_fds(self.proc.sock, 4096, SPARES)
@@ -429,16 +559,15 @@ class Zygote:
             raise
         self.spares += spares
 
-    def order(self):
+    def order(self) -> None:
         """Ask for spares (one batch at a time); a zygote that is not sound is replaced first."""
         if self.waiting:
             return
-        if self.proc is None or not self.proc.sound():
-            self.start(fresh=True)
-        self.proc.sock.send(b"spares")
+        proc = self.proc if self.proc is not None and self.proc.sound() else self.start(fresh=True)
+        proc.sock.send(b"spares")
         self.waiting = True
 
-    def settle(self):
+    def settle(self) -> None:
         """Take delivery of the spares on order (before the sandbox is cleared, which would kill them half made)."""
         if self.waiting:
             try:
@@ -446,7 +575,7 @@ class Zygote:
             except OSError:
                 pass
 
-    def _next(self):
+    def _next(self) -> _Helper:
         """A sound spare, ordered now if none is left."""
         self.settle()
         while self.spares and not self.spares[0].sound():
@@ -456,7 +585,7 @@ class Zygote:
             self._receive()
         return self.spares[0]
 
-    def ready(self):
+    def ready(self) -> None:
         """After a sweep: a sound zygote and spares, so that the next submission's first test does not wait
         for an interpreter to start (when a program killed or re-limited them)."""
         if not self.started:
@@ -468,12 +597,12 @@ class Zygote:
         except OSError:
             self.stop()
 
-    def resume(self):
+    def resume(self) -> None:
         for helper in [self.proc, *self.spares]:
             if helper is not None:
                 helper.signal(signal.SIGCONT)
 
-    def helpers(self):
+    def helpers(self) -> list[_Helper]:
         """The live helpers, which a clear spares (dead ones are let go: they are reaped with the rest)."""
         if self.proc is not None and not self.proc.alive():
             self.stop()
@@ -482,7 +611,7 @@ class Zygote:
             spare.close()
         return [h for h in [self.proc, *self.spares] if h is not None]
 
-    def spawn(self, spec, fds):
+    def spawn(self, spec: Spec, fds: Sequence[int]) -> int:
         """The pid of a program started as ``spec`` says, our child; a zygote or spare that fails is
         replaced once. Raises OSError when that does not help (our failure: the sandbox was cleared)."""
         for attempt in (1, 2):
@@ -506,7 +635,7 @@ class Zygote:
 
 # --- running one program -------------------------------------------------------------------------------
 
-def _spawn(spec, here, zygote):
+def _spawn(spec: Spec, here: bool, zygote: Zygote | None) -> tuple[int, int, int, int]:
     """Start the limited child: a Python program (``here``) from the zygote when given, else in a fork of
     this interpreter; anything else by fork and exec. Returns (pid, stdin write end, stdout read end,
     stderr read end)."""
@@ -531,7 +660,7 @@ def _spawn(spec, here, zygote):
     return pid, stdin_w, out_r, err_r
 
 
-def _feed(writer, data):
+def _feed(writer: int, data: bytes) -> tuple[int | None, bytes]:
     """Write the next piece of stdin; close it when done (or when the program stopped reading)."""
     try:
         data = data[os.write(writer, data[:65536]):]
@@ -543,7 +672,7 @@ def _feed(writer, data):
     return writer, data
 
 
-def _read_ready(ready, readers, out_r, cap, head):
+def _read_ready(ready: list[int], readers: dict[int, bytearray], out_r: int, cap: int, head: bool) -> bool:
     """Read what ``ready`` pipes hold into their buffers (closing them at EOF); True once stdout passes ``cap``.
     Of stderr only the ``head`` or the tail is kept."""
     for fd in ready:
@@ -562,18 +691,20 @@ def _read_ready(ready, readers, out_r, cap, head):
     return out_r in readers and len(readers[out_r]) > cap
 
 
-def _pump(pid, data, stdin_w, out_r, err_r, deadline, cap, head):
+def _pump(pid: int, data: bytes, stdin_w: int, out_r: int, err_r: int, deadline: float, cap: int,
+          head: bool) -> tuple[bytearray, bytearray, bool, bool, Reaped | None]:
     """Feed stdin and collect output until the program exits (a daemon holding its pipes does not count),
     the deadline passes or stdout passes ``cap``. Returns (out, err, timed_out, over, wait4 result or None)."""
     out, err = bytearray(), bytearray()
     readers = {out_r: out, err_r: err}
-    writer = stdin_w
+    writer: int | None = stdin_w
     if not data:
         os.close(stdin_w)
         writer = None
     pidfd = os.pidfd_open(pid) if hasattr(os, "pidfd_open") else None
     timed_out = over = False
-    exited = drain_until = None
+    exited: Reaped | None = None
+    drain_until = 0.0
     while not over:
         now = time.monotonic()
         if exited is None:
@@ -588,7 +719,7 @@ def _pump(pid, data, stdin_w, out_r, err_r, deadline, cap, head):
         waiting = list(readers) + ([pidfd] if pidfd is not None and exited is None else [])
         timeout = min(deadline - now, 0.01 if pidfd is None or exited is not None else 1.0)
         ready_r, ready_w, _ = select.select(waiting, [writer] if writer is not None else [], [], max(timeout, 0))
-        if ready_w:
+        if ready_w and writer is not None:
             writer, data = _feed(writer, data)
         over = _read_ready([fd for fd in ready_r if fd != pidfd], readers, out_r, cap, head)
     for fd in list(readers) + [fd for fd in (writer, pidfd) if fd is not None]:
@@ -596,23 +727,23 @@ def _pump(pid, data, stdin_w, out_r, err_r, deadline, cap, head):
     return out, err, timed_out, over, exited
 
 
-def run_program(argv, stdin, limits, wall, cwd, env, here=False, zygote=None, head=False):
+def run_program(argv: list[str], stdin: str, limits: RunLimits, wall: float, cwd: str, env: dict[str, str],
+                here: bool = False, zygote: Zygote | None = None, head: bool = False) -> Ran:
     """Run ``argv`` once under ``limits``; everything the host needs to judge it, but no judgement. Of its
     stderr the ``head`` is kept (a compiler's first error), else the tail (a traceback's last lines)."""
     oom_before = _oom_kills()
     started = time.monotonic()
-    spec = {"argv": argv, "limits": limits, "wall": wall, "cwd": cwd, "env": env}
+    spec: Spec = {"argv": argv, "limits": limits, "wall": wall, "cwd": cwd, "env": env}
     pid, stdin_w, out_r, err_r = _spawn(spec, here, zygote)
     cap = limits["output_bytes"]
     out, err, timed_out, over, exited = _pump(pid, _encode(stdin), stdin_w, out_r, err_r, started + wall, cap, head)
-    return _ended(pid, exited, started, oom_before, {
-        "stdout": bytes(out[:cap]).decode("utf-8", "replace"),
-        "stderr": bytes(err[:STDERR_KEEP] if head else err[-STDERR_KEEP:]).decode("utf-8", "replace"),
-        "timed_out": timed_out, "output_limit": over})
+    return _ended(pid, exited, started, oom_before, bytes(out[:cap]).decode("utf-8", "replace"),
+                  bytes(err[:STDERR_KEEP] if head else err[-STDERR_KEEP:]).decode("utf-8", "replace"), timed_out, over)
 
 
-def _ended(pid, exited, started, oom_before, seen):
-    """The answer for a program that stopped (or ran out of time: its group is killed now), with ``seen``."""
+def _ended(pid: int, exited: Reaped | None, started: float, oom_before: int | None, stdout: str, stderr: str,
+           timed_out: bool, output_limit: bool) -> Ran:
+    """How a program that stopped (or ran out of time: its group is killed now) ended, with what it wrote."""
     _kill_group(pid)  # the program's own children go with it
     if exited is None:
         exited = os.wait4(pid, 0)
@@ -620,7 +751,7 @@ def _ended(pid, exited, started, oom_before, seen):
     elapsed = time.monotonic() - started
     oom_after = _oom_kills()
     return {
-        **seen,
+        "stdout": stdout, "stderr": stderr, "timed_out": timed_out, "output_limit": output_limit,
         "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
         "time_s": round(elapsed, 4),
@@ -639,12 +770,12 @@ class Channel:
     """The host's messages: JSON lines on our stdin, read without a buffer of Python's, so that a streaming
     test can wait on the host and on its program at once."""
 
-    def __init__(self, fd=0):
+    def __init__(self, fd: int = 0) -> None:
         self.fd, self.eof = fd, False
         self._buf = bytearray()
-        self._lines = []
+        self._lines: list[Message] = []
 
-    def fill(self):
+    def fill(self) -> None:
         """Read what has come (blocks when nothing has); parse the lines it completes."""
         chunk = os.read(self.fd, 1 << 20)
         if not chunk:
@@ -661,13 +792,13 @@ class Channel:
             end = self._buf.find(b"\n", begin)
         del self._buf[:begin]
 
-    def peek(self):
+    def peek(self) -> Message | None:
         return self._lines[0] if self._lines else None
 
-    def pop(self):
+    def pop(self) -> Message:
         return self._lines.pop(0)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Message]:
         while True:
             while not self._lines and not self.eof:
                 self.fill()
@@ -676,10 +807,9 @@ class Channel:
             yield self._lines.pop(0)
 
 
-def _relay(channel, pending, stdin_open):
+def _relay(channel: Channel, pending: bytes, stdin_open: bool) -> tuple[bytes, bool, bool]:
     """Apply the host's relay messages that have come: (stdin still to write, keep stdin open, kill now)."""
-    while channel.peek() is not None:
-        msg = channel.peek()
+    while (msg := channel.peek()) is not None:
         if not any(key in msg for key in RELAY):
             return pending, stdin_open, True  # a stop or a new test: this program's time is over
         channel.pop()
@@ -692,7 +822,7 @@ def _relay(channel, pending, stdin_open):
     return pending, stdin_open, channel.eof
 
 
-def _stream_out(fd, err):
+def _stream_out(fd: int, err: bytearray | None) -> bool:
     """Relay what ``fd`` holds (stdout as it comes; stderr's tail kept in ``err``); False at its end."""
     chunk = os.read(fd, 65536)
     if not chunk:
@@ -706,7 +836,8 @@ def _stream_out(fd, err):
     return True
 
 
-def run_streaming(argv, stdin, limits, wall, cwd, env, channel, here=False, zygote=None):
+def run_streaming(argv: list[str], stdin: str, limits: RunLimits, wall: float, cwd: str, env: dict[str, str],
+                  channel: Channel, here: bool = False, zygote: Zygote | None = None) -> Ran:
     """Run ``argv`` under ``limits`` with its stdin and stdout relayed to and from the host (see the
     protocol above) until it exits, its wall clock runs out, or the host kills it."""
     oom_before = _oom_kills()
@@ -715,9 +846,11 @@ def run_streaming(argv, stdin, limits, wall, cwd, env, channel, here=False, zygo
                                         here, zygote)
     pidfd = os.pidfd_open(pid)
     err = bytearray()
-    readers = {out_r: None, err_r: err}
+    readers: dict[int, bytearray | None] = {out_r: None, err_r: err}
     pending, stdin_open, stop = _encode(stdin), True, False
-    timed_out, exited, drain_until = False, None, 0.0
+    timed_out, drain_until = False, 0.0
+    exited: Reaped | None = None
+    writer: int | None = stdin_w
     while not stop:
         now = time.monotonic()
         if exited is not None and (not readers or now >= drain_until):
@@ -726,7 +859,7 @@ def run_streaming(argv, stdin, limits, wall, cwd, env, channel, here=False, zygo
             timed_out = True
             break
         wanted = list(readers) + ([pidfd] if exited is None else []) + ([channel.fd] if not channel.eof else [])
-        writing = [stdin_w] if stdin_w is not None and pending else []
+        writing = [writer] if writer is not None and pending else []
         timeout = max(0.0, min(started + wall - now, 1.0 if exited is None else 0.01))
         ready, can_write, _ = select.select(wanted, writing, [], timeout)
         if pidfd in ready:
@@ -737,22 +870,21 @@ def run_streaming(argv, stdin, limits, wall, cwd, env, channel, here=False, zygo
         if channel.fd in ready:
             channel.fill()
         pending, stdin_open, stop = _relay(channel, pending, stdin_open)
-        if can_write and stdin_w is not None:
+        if can_write and writer is not None:
             try:
-                pending = pending[os.write(stdin_w, pending[:65536]):]
+                pending = pending[os.write(writer, pending[:65536]):]
             except OSError:  # it closed its stdin, or ended: what is left goes nowhere
                 pending, stdin_open = b"", False
-        if stdin_w is not None and not stdin_open and not pending:
-            os.close(stdin_w)
-            stdin_w = None
-    for fd in list(readers) + [fd for fd in (stdin_w, pidfd) if fd is not None]:
+        if writer is not None and not stdin_open and not pending:
+            os.close(writer)
+            writer = None
+    for fd in list(readers) + [fd for fd in (writer, pidfd) if fd is not None]:
         os.close(fd)
-    return _ended(pid, exited, started, oom_before, {
-        "stdout": "", "stderr": bytes(err[-STDERR_KEEP:]).decode("utf-8", "replace"), "timed_out": timed_out,
-        "output_limit": False, "streamed": True})
+    return _ended(pid, exited, started, oom_before, "", bytes(err[-STDERR_KEEP:]).decode("utf-8", "replace"),
+                  timed_out, False)
 
 
-def _read_regular(path, cap):
+def _read_regular(path: str, cap: int) -> tuple[bytes, int] | None:
     """(up to ``cap`` + 1 bytes of ``path``, its permission bits), or None unless it is a regular file (a
     program chooses what is there: a symlink to /dev/urandom, a FIFO that never opens...)."""
     try:
@@ -776,7 +908,7 @@ def _read_regular(path, cap):
         os.close(fd)
 
 
-def _read_result(path, cap):
+def _read_result(path: str, cap: int) -> tuple[str | None, bool]:
     """(text, over cap) of what the program left in its result file, or (None, False)."""
     read = _read_regular(path, cap)
     if read is None:
@@ -784,7 +916,7 @@ def _read_result(path, cap):
     return read[0][:cap].decode("utf-8", "replace"), len(read[0]) > cap
 
 
-def _write_files(work, job):
+def _write_files(work: str, job: Job) -> None:
     """The sources, and the files an earlier compile of them made (from the host's cache), with their modes."""
     for name, text in job["files"].items():
         with open(os.path.join(work, name), "wb") as f:
@@ -798,10 +930,12 @@ def _write_files(work, job):
             f.write(base64.b64decode(data))
 
 
-def _artifacts(work, sources, max_bytes):
+def _artifacts(work: str, sources: dict[str, str], max_bytes: int) -> Files | None:
     """What the compile made: every regular file under ``work`` but the sources, {name: [base64, mode]};
     None when they pass ``max_bytes`` (or ``ARTIFACT_FILES``) together, or one cannot be read or listed."""
-    found, total, unlisted = {}, 0, []
+    found: Files = {}
+    unlisted: list[OSError] = []
+    total = 0
     for root, _, names in os.walk(work, onerror=unlisted.append):
         for name in names:
             path = os.path.join(root, name)
@@ -814,11 +948,11 @@ def _artifacts(work, sources, max_bytes):
             total += len(read[0])
             if total > max_bytes:
                 return None
-            found[relative] = [base64.b64encode(read[0]).decode(), read[1]]
+            found[relative] = (base64.b64encode(read[0]).decode(), read[1])
     return None if unlisted else found
 
 
-def _kill_group(pid):
+def _kill_group(pid: int) -> None:
     try:
         os.killpg(pid, signal.SIGKILL)
     except OSError:
@@ -827,12 +961,12 @@ def _kill_group(pid):
 
 # --- clearing the sandbox between tests and sessions -----------------------------------------------------
 
-def _others(keep=()):
+def _others(keep: Sequence[int] = ()) -> list[int]:
     me = os.getpid()
     return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me, *keep)]
 
 
-def _reap():
+def _reap() -> None:
     while True:
         try:
             if os.waitpid(-1, os.WNOHANG)[0] == 0:
@@ -841,7 +975,7 @@ def _reap():
             return
 
 
-def _ipc_ids(path):
+def _ipc_ids(path: str) -> list[int]:
     try:
         with open(path) as f:
             return [int(line.split()[1]) for line in f.readlines()[1:] if line.strip()]
@@ -849,7 +983,7 @@ def _ipc_ids(path):
         return []
 
 
-def _remove_ipc():
+def _remove_ipc() -> bool:
     """Remove every SysV shared-memory segment, message queue and semaphore set (the runner has the
     programs' uid: it owns what they made); True when none is left."""
     for path, name, remove in SYSV_IPC:
@@ -858,7 +992,7 @@ def _remove_ipc():
     return not any(_ipc_ids(path) for path, _, _ in SYSV_IPC)
 
 
-def _clear(zygote):
+def _clear(zygote: Zygote) -> bool:
     """Kill every process but this runner and its helpers, remove the IPC objects; True when all are gone
     and nothing of ours was re-limited."""
     zygote.resume()  # a program may have stopped it half way through making a spare
@@ -884,7 +1018,7 @@ def _clear(zygote):
     return _remove_ipc() and _state() == BASELINE
 
 
-def _unlock(top):
+def _unlock(top: str) -> None:
     """Give the owner (us) rwx again on every directory under ``top`` (a program may chmod them to 0)."""
     for root, dirs, _ in os.walk(top):  # top-down: each directory is unlocked before it is listed
         for d in dirs:
@@ -896,7 +1030,7 @@ def _unlock(top):
                     pass
 
 
-def _empty(directory):
+def _empty(directory: str) -> bool:
     """Remove everything in ``directory``; True when it is empty afterwards (or does not exist)."""
     try:
         names = os.listdir(directory)
@@ -918,7 +1052,7 @@ def _empty(directory):
     return not os.listdir(directory)
 
 
-def _sweep(wipe, zygote):
+def _sweep(wipe: list[str], zygote: Zygote) -> bool:
     """Kill every process but the runner and its helpers, remove IPC objects, empty the writable directories.
     True when the sandbox is clean."""
     cleared = _clear(zygote)
@@ -928,7 +1062,7 @@ def _sweep(wipe, zygote):
 
 # --- sessions --------------------------------------------------------------------------------------------
 
-def _session(job, channel, messages, zygote, first):
+def _session(job: Job, channel: Channel, messages: Iterator[Message], zygote: Zygote, first: bool) -> None:
     """One submission: write its files, compile, run one test per message until ``stop``. Python programs
     come from the zygote, or for the ``first`` submission from this interpreter (no other's data in it)."""
     limits = job["limits"]
@@ -941,18 +1075,21 @@ def _session(job, channel, messages, zygote, first):
         _write_files(work, job)
         built = True
         here = bool(job.get("python_inproc")) and os.path.basename(job["run"][0]) in ("python3", "python")
-        if job.get("compile"):
+        compile_argv, max_bytes = job.get("compile"), job.get("artifacts")
+        if compile_argv:
             compile_limits = job["compile_limits"]
-            result = run_program(job["compile"], "", compile_limits, compile_limits["wall_s"], work, env, head=True)
-            built = result["exit"] == 0 and not result["timed_out"]
-            if built and job.get("artifacts") and (not alone or _clear(zygote)):  # nothing of the compile left
-                result["artifacts"] = _artifacts(work, job["files"], job["artifacts"])
-            _send({"compile": {"ok": built, **result}})
+            ran = run_program(compile_argv, "", compile_limits, compile_limits["wall_s"], work, env, head=True)
+            built = ran["exit"] == 0 and not ran["timed_out"]
+            answer = cast("Build", {"ok": built, **ran})
+            if built and max_bytes and (not alone or _clear(zygote)):  # nothing of the compile left
+                answer["artifacts"] = _artifacts(work, job["files"], max_bytes)
+            _send({"compile": answer})
         else:
             _send({"compile": {"ok": True}})
         for number, msg in enumerate(messages):
             if msg.get("stop"):
                 return
+            test = cast("Test", msg)
             if any(key in msg for key in RELAY):
                 continue  # for a streaming test that has ended
             if not built:
@@ -964,20 +1101,19 @@ def _session(job, channel, messages, zygote, first):
             if alone:
                 _clear(zygote)
             result_path = os.path.join(work, f".result-{number}.json")  # new each test: none can be stale
-            args = (job["run"], msg["stdin"], limits, msg.get("wall_s") or limits["wall_s"], work,
+            args = (job["run"], test["stdin"], limits, test.get("wall_s") or limits["wall_s"], work,
                     {**env, "SANDBOX_RESULT": result_path})
-            if msg.get("stream"):
-                result = run_streaming(*args, channel, here, None if first else zygote)
+            if test.get("stream"):
+                ran = run_streaming(*args, channel, here, None if first else zygote)
             else:
-                result = run_program(*args, here, None if first else zygote)
-            result["result"], over = _read_result(result_path, limits["output_bytes"])
-            result["output_limit"] |= over
-            _send(result)
+                ran = run_program(*args, here, None if first else zygote)
+            text, over = _read_result(result_path, limits["output_bytes"])
+            _send({**ran, "result": text, "output_limit": ran["output_limit"] or over})
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def main():
+def main() -> None:
     global BASELINE
     _prctl(PR_SET_DUMPABLE, 0)
     if "--zygote" in sys.argv:
@@ -999,7 +1135,7 @@ def main():
             _send({"end": True, "clean": True})
             continue
         try:
-            _session(job, channel, messages, zygote, first)
+            _session(cast("Job", job), channel, messages, zygote, first)
         except Exception as exc:  # report it; the host treats it as a sandbox error and recycles
             _send({"error": f"runner: {exc!r}"[:ERROR_KEEP]})
         first = False

@@ -9,9 +9,12 @@ problems and stateful sessions are the same shape.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sandbox.backends.base import Session, SessionBroken
+
+if TYPE_CHECKING:
+    from sandbox.runner import Relay, Test
 
 
 class LineTooLong(Exception):
@@ -25,11 +28,13 @@ class Stream:
         self.session, self.max_line_bytes = session, max_line_bytes
         self.result: dict[str, Any] | None = None  # the runner's answer, once the program has ended
         self._buf = bytearray()
-        session.send({"stdin": stdin, "wall_s": wall_s, "stream": True})
+        start: Test = {"stdin": stdin, "wall_s": wall_s, "stream": True}
+        session.send(start)
 
     def write(self, text: str) -> None:
         if self.result is None:
-            self.session.send({"in": text})
+            relay: Relay = {"in": text}
+            self.session.send(relay)
 
     def line(self, deadline: float) -> bytes | None:
         """The program's next line of stdout (without its newline); None once it has ended (``result`` says
@@ -61,7 +66,8 @@ class Stream:
     def finish(self, timeout: float) -> dict[str, Any]:
         """End the program now if it still runs; the runner's answer (what it wrote meanwhile is dropped)."""
         if self.result is None:
-            self.session.send({"kill": True})
+            kill: Relay = {"kill": True}
+            self.session.send(kill)
         deadline = time.monotonic() + timeout
         while self.result is None:
             self._take(self.session.recv(max(0.0, deadline - time.monotonic())), keep=False)

@@ -7,7 +7,7 @@ Accepted, unchanged:
 * a list of ``{"input": ..., "output": ...}`` (stdin/stdout; ``"fn_name"`` on the cases makes them calls).
 * assert-style test code (HumanEval, MBPP, verl's ``assert_case``): ``{"check": "def check(candidate): ...",
   "entry_point": "f"}`` as HumanEval writes it, or ``{"assert": "assert f(1) == 2\n...", "entry_point": "f"}``.
-  The code never runs beside the candidate: see :mod:`sandbox.asserts`.
+  The code never runs beside the candidate: see :mod:`sandbox.kinds.asserts`.
 
 Stdin/stdout tests in the object form may name a checker for outputs that can be right in more than one way,
 ``{"inputs": [...], "outputs": [...], "checker": "float:1e-6" | {"language": "cpp", "code": ...}}``: see
@@ -60,6 +60,15 @@ class TestSuite:
     signature: Signature | None = None  # calls only; None when the tests give none
     asserts: AssertTests | None = None  # assert-style test code instead of cases
     checker: Checker | None = None  # stdin/stdout only; None: tokens (with the item's float tolerance)
+
+    @property
+    def kind(self) -> str:
+        """The name of the test kind that runs this suite (:mod:`sandbox.kinds`), from the form it came in."""
+        if self.asserts is not None:
+            return "asserts"
+        if self.fn_name is not None:
+            return "function"
+        return "checker" if self.checker is not None and self.checker.is_program else "stdio"
 
 
 def _call_input(raw: Any) -> tuple[str, bool]:

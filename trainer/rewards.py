@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reward_service.client import AsyncRewardClient, RewardServiceError
-from reward_service.schemas import ItemResult, ScoreItem, Status
+from reward_service.schemas import ItemResult, ScoreItem, Status, completion_text
 from trainer.config import ServiceConfig
 from trainer.data import item_fields
 
@@ -38,13 +38,6 @@ REFLECTION_PHRASES = ("wait", "let me check", "let me verify", "let me re-check"
                       "re-evaluate", "reevaluate", "re-examine", "double-check", "double check",
                       "on second thought", "i made a mistake", "let's verify", "let us verify", "hmm")
 _REFLECTION = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in REFLECTION_PHRASES) + r")\b", re.IGNORECASE)
-
-
-def completion_text(completion: str | list[dict[str, str]]) -> str:
-    """A completion as text: TRL passes strings, or a list of messages for conversational data."""
-    if isinstance(completion, str):
-        return completion
-    return "".join(m.get("content", "") for m in completion if m.get("role") == "assistant")
 
 
 def reflection_rate(texts: Sequence[str]) -> float:

@@ -60,11 +60,6 @@ class PromptTemplate:
                                              **self.chat_template_kwargs)
 
 
-def prefills_think(prompt: str) -> bool:
-    """True when ``prompt`` ends by opening ``<think>`` (the service's rule for a prefilled think block)."""
-    return prompt.rstrip().endswith(THINK)
-
-
 def _last_user(messages: list[dict[str, str]]) -> str:
     for message in reversed(messages):
         if message.get("role") == "user":

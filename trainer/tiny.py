@@ -57,16 +57,6 @@ def build_model(tokenizer: Any, *, hidden_size: int = 32, layers: int = 2, heads
     return model
 
 
-def save_tiny(out_dir: str | Path, texts: Iterable[str], *, seed: int = 0, **model_kwargs: Any) -> Path:
-    """Build both and ``save_pretrained`` them to ``out_dir`` (loadable with ``from_pretrained``)."""
-    tokenizer = build_tokenizer(texts)
-    model = build_model(tokenizer, seed=seed, **model_kwargs)
-    out = Path(out_dir)
-    tokenizer.save_pretrained(out)
-    model.save_pretrained(out)
-    return out
-
-
 def save_tiny_reward_model(out_dir: str | Path, texts: Iterable[str], *, hidden_size: int = 32, seed: int = 0) -> Path:
     """A random-init ``Qwen2ForSequenceClassification`` (one label) and its tokenizer, saved for the reward
     service to serve (``reward-service serve --models OUT``): R1's general-data stage on CPU, no downloads."""

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, cast
 
 from reward_service import recipes
 from reward_service.client import RewardClient
-from reward_service.schemas import ItemResult, Status
+from reward_service.schemas import ItemResult, ScoreItem, Status
 
 TASKS = ("math", "code", "countdown", "none")
 
@@ -65,9 +66,9 @@ def refused(reason: str) -> ItemResult:
     return ItemResult(reward=None, status=Status.invalid, error=reason)
 
 
-def score(rows: list[dict[str, Any] | ItemResult], recipe_name: str) -> list[ItemResult]:
+def score(rows: Sequence[dict[str, Any] | ScoreItem | ItemResult], recipe_name: str) -> list[ItemResult]:
     """Results in the order of ``rows``: the items in one request, the refused as they are."""
-    sent = [(i, row) for i, row in enumerate(rows) if isinstance(row, dict)]
+    sent = [(i, row) for i, row in enumerate(rows) if not isinstance(row, ItemResult)]
     answers = client().score([row for _, row in sent], recipe_name) if sent else []
     out = list(rows)
     for (i, _), result in zip(sent, answers, strict=True):

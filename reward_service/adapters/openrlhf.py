@@ -22,30 +22,37 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from pydantic import ValidationError
+
 from reward_service.adapters import common
-from reward_service.schemas import ItemResult, Status
+from reward_service.schemas import ItemResult, ScoreItem, Status
 
 _client = common.client  # the cached client (tests clear it)
 
 
-def _row(query: str, prompt: str, label: Any, task: str) -> dict[str, Any] | ItemResult:
-    """The service item for one query, or the reason it cannot be sent (a code label that is not tests)."""
+def items(queries: list[str], prompts: list[str] | None, labels: list[Any] | None,
+          task: str) -> list[ScoreItem | ItemResult]:
+    """OpenRLHF's batch as service items, for both of its forms (this file's :func:`reward_func` and the
+    ``/get_reward`` URL): the response is what follows its prompt, the label the reference (``answer``; a code
+    item's tests, given as JSON). A query that cannot be sent is its ``invalid`` result, with the reason."""
+    return [_item(query, (prompts[i] if prompts and i < len(prompts) else "") or "",
+                  labels[i] if labels and i < len(labels) else None, task) for i, query in enumerate(queries)]
+
+
+def _item(query: str, prompt: str, label: Any, task: str) -> ScoreItem | ItemResult:
     completion = query[len(prompt):] if prompt and query.startswith(prompt) else query
-    item: dict[str, Any] = {"completion": completion, "task": task, "prompt": prompt or None}
-    if label is None:
-        return item
-    if task != "code":
-        return {**item, "answer": str(common.plain(label))}
+    row: dict[str, Any] = {"completion": completion, "task": task, "prompt": prompt or None}
     try:
-        return {**item, "tests": common.code_tests(label)}
-    except ValueError as exc:
+        if label is not None and task == "code":
+            row["tests"] = common.code_tests(label)
+        elif label is not None:
+            row["answer"] = str(common.plain(label))
+        return ScoreItem.model_validate(row)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        return common.refused(f"not a valid item: {'.'.join(map(str, first['loc']))}: {first['msg']}")
+    except ValueError as exc:  # a code label that is not tests
         return common.refused(str(exc))
-
-
-def _rows(queries: list[str], prompts: list[str] | None, labels: list[Any] | None) -> list[dict | ItemResult]:
-    task = os.environ.get("REWARD_SERVICE_TASK", "math")
-    return [_row(query, (prompts[i] if prompts and i < len(prompts) else "") or "",
-                 labels[i] if labels and i < len(labels) else None, task) for i, query in enumerate(queries)]
 
 
 def _tensor(values: list[float]) -> Any:
@@ -60,7 +67,7 @@ def reward_func(queries: list[str], prompts: list[str] | None = None, labels: li
                 **_: Any) -> dict[str, Any]:
     """OpenRLHF's contract: ``{"rewards", "scores", "extra_logs"}`` for a batch of queries."""
     recipe = common.recipe()
-    results = common.score(_rows(queries, prompts, labels), recipe)
+    results = common.score(items(queries, prompts, labels, os.environ.get("REWARD_SERVICE_TASK", "math")), recipe)
     rewards = [r.reward if r.status is Status.ok and r.reward is not None else 0.0 for r in results]
     logs = {"scored": [1.0 if r.status is Status.ok else 0.0 for r in results]}
     for name in common.component_names(recipe):  # the same keys every call: OpenRLHF merges them

@@ -9,24 +9,26 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from prometheus_client import CollectorRegistry
 
-from reward_service import __version__
+from reward_service import __version__, components
 from reward_service.api import auth, docs, errors, metrics
 from reward_service.api.limits import BodySizeLimit
 from reward_service.api.routes import health, jobs, openrlhf, score
-from reward_service.queue.base import GradingBackend
+from reward_service.queue.base import GradingBackend, SharedCounters
 from reward_service.queue.jobs import JobStore, MemoryJobs
+from reward_service.reward_model import RewardModels
 from reward_service.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 
-async def build_backend(settings: Settings) -> GradingBackend:
-    """The embedded engine unless a Redis URL is set; then the Redis queue (workers grade)."""
+async def build_backend(settings: Settings, models: RewardModels) -> GradingBackend:
+    """The embedded engine (grading with ``models``) unless a Redis URL is set; then the Redis queue (workers
+    grade, with theirs)."""
     if settings.redis_url:
         from reward_service.queue.redis_queue import RedisQueue
         return await RedisQueue.connect(settings)
     from reward_service.engine import GradingEngine
-    engine = GradingEngine(settings)
+    engine = GradingEngine(settings, models)
     await engine.start()
     return metrics.CountingBackend(engine)
 
@@ -38,16 +40,19 @@ def _job_store(backend: GradingBackend, settings: Settings, keys: auth.KeyRing) 
     return MemoryJobs(backend, settings.job_ttl_s, settings.memory_jobs_max_items, share)
 
 
-def create_app(settings: Settings | None = None, backend: GradingBackend | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, backend: GradingBackend | None = None,
+               models: RewardModels | None = None) -> FastAPI:
+    """The app; ``models``: the reward models this process serves (loaded by the CLI before it starts)."""
     settings = settings or get_settings()
+    components.load(settings.component_module_names())  # the operator's components: recipes may name them
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = backend is None
-        app.state.backend = backend if backend is not None else await build_backend(settings)
+        app.state.backend = backend if backend is not None else await build_backend(settings, app.state.models)
         app.state.jobs = _job_store(app.state.backend, settings, app.state.keys)
-        app.state.rate_limiter = auth.RateLimiter(settings.rate_limit_per_minute,
-                                                  getattr(app.state.backend, "redis", None))
+        shared = app.state.backend if isinstance(app.state.backend, SharedCounters) else None
+        app.state.rate_limiter = auth.RateLimiter(settings.rate_limit_per_minute, shared)
         auth.warn_if_open(app.state.keys, settings)
         log.info("reward service ready: %s", app.state.backend.describe())
         try:
@@ -59,6 +64,7 @@ def create_app(settings: Settings | None = None, backend: GradingBackend | None 
     app = FastAPI(title="Reward service", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Rule-based, verifiable rewards for RL of reasoning models.")
     app.state.settings = settings
+    app.state.models = models if models is not None else RewardModels()
     app.state.keys = auth.KeyRing.from_settings(settings)  # a bad keys file fails here, at start-up
     app.state.registry = CollectorRegistry(auto_describe=True)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

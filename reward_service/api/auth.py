@@ -28,6 +28,7 @@ from fastapi import Depends, Request
 
 from reward_service import constants as k
 from reward_service.errors import RateLimited, Unauthorized
+from reward_service.queue.base import SharedCounters
 from reward_service.queue.fair import ANONYMOUS
 from reward_service.settings import Settings
 
@@ -81,12 +82,12 @@ def warn_if_open(keys: KeyRing, settings: Settings) -> None:
 
 
 class RateLimiter:
-    """Fixed one-minute windows per key: in Redis when the service has one (shared by every API replica),
-    else in this process."""
+    """Fixed one-minute windows per key: counted by the backend when it is shared by every API replica (the
+    Redis queue: :class:`~reward_service.queue.base.SharedCounters`), else in this process."""
 
-    def __init__(self, per_minute: int, client: Any = None) -> None:
+    def __init__(self, per_minute: int, shared: SharedCounters | None = None) -> None:
         self.per_minute = per_minute
-        self.redis = client
+        self.shared = shared
         self._local: dict[tuple[str, int], int] = defaultdict(int)
 
     async def hit(self, owner: str) -> None:
@@ -94,11 +95,8 @@ class RateLimiter:
             return
         now = time.time()
         window = int(now // 60)
-        if self.redis is not None:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.incr(k.rate_key(owner, window))
-                pipe.expire(k.rate_key(owner, window), 120)
-                count, _ = await pipe.execute()
+        if self.shared is not None:
+            count = await self.shared.count(k.rate_key(owner, window), 120)
         else:
             if len(self._local) > 10_000:
                 self._local = defaultdict(int, {w: c for w, c in self._local.items() if w[1] == window})

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from reward_service.grading.types import Verdict
+from reward_service.grading.types import Grade
 
 __all__ = ["answer_phase", "arm"]
 
@@ -31,7 +31,7 @@ def arm(report: Callable[[dict[str, Any]], None] | None, seconds: float | None) 
     _report, _seconds = (report, seconds) if report is not None and seconds else (None, None)
 
 
-def answer_phase(fallback: Callable[[float], Verdict]) -> None:
+def answer_phase(fallback: Callable[[float], Grade]) -> None:
     """From here on, time spent is the answer's: if the job is killed for time after this call, its verdict is
     ``fallback(budget seconds)`` (called now, and only when a budget applies)."""
     if _report is not None and _seconds is not None:

@@ -14,8 +14,8 @@ continuing that prompt (a function body, as HumanEval's completions are). A sand
 run at all is an ``error`` (never a 0), malformed tests or an unknown language ``invalid``; whatever the
 program does to its own channels and limits is its own failure, a 0 (the sandbox says ``sandbox_error`` only
 for its own). The details stay small whatever the program writes (a verdict travels to the trainer with
-every item): the sandbox cuts each string it reports to a few kB, and only the first
-``MAX_DETAILED_TESTS`` tests carry their detail.
+every item): the sandbox cuts each string it reports to a few kB, the first ``MAX_TESTS_LISTED`` tests are
+listed, and only the first ``MAX_TESTS_WITH_DETAIL`` failing ones carry their detail.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from reward_service.grading.types import Verdict
+from reward_service.grading.types import Grade, Reason
 from reward_service.schemas import CodeLimits
 
 _FENCE = re.compile(r"^[ \t]*```[ \t]*([^\s`]*)[^\n]*\n(.*?)^[ \t]*```", re.DOTALL | re.MULTILINE)
-MAX_TEST_DETAILS = 50
-MAX_DETAILED_TESTS = 5  # each detail is at most ~1 kB as JSON (the end of the program's stderr)
+MAX_TESTS_LISTED = 50      # tests listed in a verdict's details (verdict, time, memory)
+MAX_TESTS_WITH_DETAIL = 5  # of those, how many carry their detail: each at most ~1 kB (the end of stderr)
 
 
 def extract_code(region: str, language: str) -> str | None:
@@ -45,16 +45,16 @@ def extract_code(region: str, language: str) -> str | None:
 
 def _details(report: Any) -> dict[str, Any]:
     tests = [{"verdict": t.verdict.value, "time_s": t.time_s, "memory_kb": t.memory_kb,
-              **({"score": t.score} if t.score is not None else {})} for t in report.tests[:MAX_TEST_DETAILS]]
+              **({"score": t.score} if t.score is not None else {})} for t in report.tests[:MAX_TESTS_LISTED]]
     detailed = [(row, t.detail) for row, t in zip(tests, report.tests, strict=False) if t.detail]
-    for row, detail in detailed[:MAX_DETAILED_TESTS]:
+    for row, detail in detailed[:MAX_TESTS_WITH_DETAIL]:
         row["detail"] = detail
     out: dict[str, Any] = {"verdict": report.verdict.value, "passed": report.passed, "total": report.total,
                            "tests": tests, "backend": report.backend}
     if report.score is not None:
         out["partial_score"] = report.score  # a checker gave part of some test's credit: the tests' mean
-    if report.compile_output:
-        out["compile_output"] = report.compile_output
+    if report.compile_output or report.error:  # a sandbox error's message goes out under the same key
+        out["compile_output"] = report.compile_output or report.error
     if report.borrowed:  # the tests use these names and neither they nor their setup define them
         out["names_from_candidate"] = list(report.borrowed)
     if report.compile_cached:
@@ -65,7 +65,7 @@ def _details(report: Any) -> dict[str, Any]:
 def _continues_a_prompt(suite: Any) -> bool:
     """Whether the tests carry the problem's code and it defines the function under test (HumanEval's prompt),
     so that a completion may be that function's body."""
-    from sandbox.asserts import defines
+    from sandbox.kinds.asserts import defines
     tests = suite.asserts
     return tests is not None and bool(tests.setup) and defines(tests.setup, tests.entry_point)
 
@@ -81,7 +81,7 @@ def sandbox_readiness(backend: str, bwrap_rlimits_only: bool = False) -> dict[st
 
 
 def grade_code(region: str, tests: Any, language: str | None, limits: CodeLimits | None = None, *,
-               partial: bool = False, backend: str = "auto", bwrap_rlimits_only: bool = False) -> Verdict:
+               partial: bool = False, backend: str = "auto", bwrap_rlimits_only: bool = False) -> Grade:
     from sandbox import (
         LANGUAGES,
         BadTests,
@@ -96,18 +96,19 @@ def grade_code(region: str, tests: Any, language: str | None, limits: CodeLimits
     from sandbox import Verdict as Judged
     lang = get_language(language or "python")
     if lang is None:
-        return Verdict.invalid(f"unknown programming language {language!r}; supported: {', '.join(sorted(LANGUAGES))}")
+        return Grade.invalid(Reason.unsupported_language, f"unknown programming language {language!r}; supported: "
+                             f"{', '.join(sorted(LANGUAGES))}")
     try:
         suite = parse_tests(tests)
     except BadTests as exc:
-        return Verdict.invalid(f"bad tests: {exc}")
+        return Grade.invalid(Reason.bad_tests, f"bad tests: {exc}")
     code = extract_code(region, lang.name)
     if code is None and _continues_a_prompt(suite):
         code = region
     if code is None:
-        return Verdict.ok(0.0, reason=f"no ```{lang.name} block in the final answer")
+        return Grade.ok(0.0, Reason.no_code, f"no ```{lang.name} block in the final answer")
     if backend == "none":
-        return Verdict.error("code grading is switched off (REWARD_SANDBOX_BACKEND=none)")
+        return Grade.error(Reason.sandbox_off, "code grading is switched off (REWARD_SANDBOX_BACKEND=none)")
     limits = limits or CodeLimits.model_validate({})
     stop = limits.stop_on_first_failure if limits.stop_on_first_failure is not None else not partial
     try:
@@ -115,18 +116,19 @@ def grade_code(region: str, tests: Any, language: str | None, limits: CodeLimits
                        Limits().with_overrides(limits.time_limit_s, limits.memory_mb),
                        stop_on_failure=stop, float_tolerance=limits.float_tolerance)
     except SandboxUnavailable as exc:
-        return Verdict.error(str(exc))
+        return Grade.error(Reason.sandbox_error, str(exc))
     except (BadTests, Unsupported) as exc:  # e.g. a typed language's function-call tests without a signature
-        return Verdict.invalid(str(exc))
+        return Grade.invalid(Reason.bad_tests, str(exc))
     details = _details(report)
     if report.verdict is Judged.sandbox_error:
-        return Verdict.error(f"sandbox error: {report.compile_output}", **details)
+        return Grade.error(Reason.sandbox_error, f"sandbox error: {report.error}", **details)
     if report.verdict is Judged.checker_error:
         failed = next(t for t in report.tests if t.verdict is Judged.checker_error)
-        return Verdict.error(f"the checker failed: {failed.detail or 'no message'}", **details)
+        return Grade.error(Reason.checker_failed, f"the checker failed: {failed.detail or 'no message'}", **details)
     if not partial:
         score = float(report.verdict is Judged.accepted)
     else:
         score = report.score if report.score is not None else report.fraction
-    reason = None if report.verdict is Judged.accepted else f"{report.verdict.value} ({report.passed}/{report.total})"
-    return Verdict.ok(score, reason=reason, **details)
+    if report.verdict is Judged.accepted:
+        return Grade.ok(score, **details)
+    return Grade.ok(score, Reason.tests_failed, f"{report.verdict.value} ({report.passed}/{report.total})", **details)

@@ -20,7 +20,7 @@ from collections import Counter
 from fractions import Fraction
 from typing import Any
 
-from reward_service.grading.types import Verdict
+from reward_service.grading.types import Grade, Reason
 
 __all__ = ["grade_countdown", "parse_reference"]
 
@@ -85,38 +85,41 @@ def _expression(region: str, target: Fraction) -> str | None:
     return None
 
 
-def _score(region: str, target: Fraction, numbers: list[int]) -> tuple[bool, str | None, dict[str, Any]]:
+def _score(region: str, target: Fraction, numbers: list[int]) -> tuple[Reason | None, str | None, dict[str, Any]]:
+    """(None, None, details) when the equation is right, else (code, why, details)."""
+    unreadable = Reason.unparseable_answer
     if len(region) > MAX_EXPRESSION_CHARS:
-        return False, f"answer longer than {MAX_EXPRESSION_CHARS} characters", {}
+        return Reason.answer_too_large, f"answer longer than {MAX_EXPRESSION_CHARS} characters", {}
     expr = _expression(region, target)
     if expr is None:
-        return False, "an equation must have the target alone on one side", {}
+        return unreadable, "an equation must have the target alone on one side", {}
     if not expr:
-        return False, "empty answer", {}
+        return Reason.no_answer, "empty answer", {}
     try:
         tree = ast.parse(expr, mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError):
-        return False, "not an arithmetic expression", {}
+        return unreadable, "not an arithmetic expression", {}
     used: list[int] = []
     try:
         value = _evaluate(tree.body, used)
     except _Rejected as exc:
-        return False, str(exc), {}
+        return unreadable, str(exc), {}
     except RecursionError:
-        return False, "expression nested too deeply", {}
+        return Reason.answer_too_large, "expression nested too deeply", {}
     details: dict[str, Any] = {"value": float(value), "numbers_used": used}
     if Counter(used) != Counter(numbers):
-        return False, f"numbers used {sorted(used)} but given {sorted(numbers)} (each exactly once)", details
+        return Reason.wrong_answer, f"numbers used {sorted(used)} but given {sorted(numbers)} (each exactly once)", \
+            details
     if abs(value - target) >= TOLERANCE:
-        return False, f"equation gives {float(value):g}, not the target {float(target):g}", details
-    return True, None, details
+        return Reason.wrong_answer, f"equation gives {float(value):g}, not the target {float(target):g}", details
+    return None, None, details
 
 
-def grade_countdown(region: str, reference: str) -> Verdict:
+def grade_countdown(region: str, reference: str) -> Grade:
     """1.0 when ``region`` is an equation over exactly the given numbers that hits the target, else 0.0."""
     parsed = parse_reference(reference)
     if isinstance(parsed, str):
-        return Verdict.invalid(parsed)
+        return Grade.invalid(Reason.unparseable_reference, parsed)
     target, numbers = parsed
-    correct, reason, details = _score(region, target, numbers)
-    return Verdict.ok(1.0 if correct else 0.0, reason=reason, **details)
+    code, reason, details = _score(region, target, numbers)
+    return Grade.ok(0.0 if code else 1.0, code, reason, **details)

@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Literal
 
 from reward_service.schemas import ChatMessage
+from reward_service.schemas import completion_text as completion_text  # the one rule, re-exported
 
 _ANSWER = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
 _THINK_OPEN = "<think>"
@@ -79,17 +80,6 @@ class Split:
     region: str | None             # final-answer region; None when the completion has none
     source: RegionSource
     reason: str | None = None      # why there is no region
-
-
-def completion_text(completion: str | list[ChatMessage] | list[dict]) -> str:
-    """The text to grade: a string as is, or the last assistant message of a chat."""
-    if isinstance(completion, str):
-        return completion
-    for message in reversed(completion):
-        role = message["role"] if isinstance(message, dict) else message.role
-        if role == "assistant":
-            return message["content"] if isinstance(message, dict) else message.content
-    return ""
 
 
 def prompt_text(prompt: str | list[ChatMessage] | list[dict] | None) -> str:

@@ -29,7 +29,7 @@ from __future__ import annotations
 from typing import Literal
 
 from reward_service.grading.extract import is_blank, lstrip_blank
-from reward_service.grading.types import Verdict
+from reward_service.grading.types import Grade, Reason
 
 __all__ = ["FormatMode", "expected_tags", "format_reward", "tag_count_reward"]
 
@@ -93,10 +93,10 @@ def _check(text: str, mode: FormatMode, prefilled_think: bool) -> str | None:
     return _answer_problem(block[1], mode)
 
 
-def format_reward(text: str, mode: FormatMode = "r1_zero", prefilled_think: bool = False) -> Verdict:
+def format_reward(text: str, mode: FormatMode = "r1_zero", prefilled_think: bool = False) -> Grade:
     """1.0 when ``text`` follows the template of ``mode``, else 0.0 with the reason."""
     reason = _check(text, mode, prefilled_think)
-    return Verdict.ok(1.0) if reason is None else Verdict.ok(0.0, reason=reason)
+    return Grade.ok(1.0) if reason is None else Grade.ok(0.0, Reason.bad_format, reason)
 
 
 def expected_tags(mode: FormatMode, prefilled_think: bool = False) -> list[str]:
@@ -105,7 +105,7 @@ def expected_tags(mode: FormatMode, prefilled_think: bool = False) -> list[str]:
     return tags[1:] if prefilled_think else tags
 
 
-def tag_count_reward(text: str, mode: FormatMode = "r1_zero", prefilled_think: bool = False) -> Verdict:
+def tag_count_reward(text: str, mode: FormatMode = "r1_zero", prefilled_think: bool = False) -> Grade:
     """Partial credit (open-r1's tag_count): an equal share for each expected tag present exactly once.
 
     With ``prefilled_think`` a ``<think>`` in the completion opens a second block: it costs one share.
@@ -122,4 +122,5 @@ def tag_count_reward(text: str, mode: FormatMode = "r1_zero", prefilled_think: b
         earned = max(0, earned - 1)
     problems = [f"missing {tag}" for tag in missing] + [f"{tag}×{n}" for tag, n in duplicated.items()]
     reason = "tags not present exactly once: " + ", ".join(problems) if problems else None
-    return Verdict.ok(earned / len(tags), reason=reason, counts=counts, missing=missing, duplicated=duplicated)
+    return Grade.ok(earned / len(tags), Reason.bad_format if reason else None, reason, counts=counts, missing=missing,
+                    duplicated=duplicated)

@@ -74,7 +74,7 @@ from itertools import accumulate, groupby
 from typing import Any
 
 from reward_service.grading.extract import drop_invisible
-from reward_service.grading.types import Verdict
+from reward_service.grading.types import Grade, Reason
 
 __all__ = ["SUPPORTED", "detect_language", "infer_target", "language_consistency", "language_shares", "warmup"]
 
@@ -376,18 +376,18 @@ def _normalize(code: str) -> str:
     return ALIASES.get(code, code)
 
 
-def language_consistency(text: str, target: str) -> Verdict:
+def language_consistency(text: str, target: str) -> Grade:
     """Share of ``text``'s words in ``target`` (ISO 639-1), in [0, 1]."""
     target = _normalize(target)
     if target not in SUPPORTED:
-        return Verdict.invalid(f"unsupported target language {target!r}")
+        return Grade.invalid(Reason.unsupported_language, f"unsupported target language {target!r}")
     counts, repeated = _tally(text, target)
     total = sum(counts.values())
     if total == 0:
-        return Verdict.ok(0.0, reason="no words to judge", words=0, target_words=0, by_language={},
+        return Grade.ok(0.0, Reason.too_short, "no words to judge", words=0, target_words=0, by_language={},
                           repeated=repeated)
     hits = counts[target]
-    return Verdict.ok(hits / total, words=total, target_words=hits, by_language=dict(counts.most_common()),
+    return Grade.ok(hits / total, words=total, target_words=hits, by_language=dict(counts.most_common()),
                       repeated=repeated)
 
 

@@ -35,7 +35,7 @@ from typing import Any
 from reward_service.grading import budget, latex_parse, math_forms
 from reward_service.grading.answer_span import AnswerSpan, boxes, find_answer, reads_as_prose
 from reward_service.grading.math_compare import equal, too_large
-from reward_service.grading.types import Verdict
+from reward_service.grading.types import Grade, Reason
 
 __all__ = ["MathOptions", "grade_math", "warmup"]
 
@@ -202,31 +202,34 @@ def _letter(region: str, span: AnswerSpan | None, reference: str) -> str | None:
     return f"({letter})" if letter == wanted else None
 
 
-def _grade_clock(span: AnswerSpan, ref: Reference, shown: dict[str, Any]) -> Verdict:
+def _grade_clock(span: AnswerSpan, ref: Reference, shown: dict[str, Any]) -> Grade:
     answer = math_forms.clock_seconds(math_forms.clean(span.text))
     if answer is None:
-        return Verdict.ok(0.0, reason="not a clock time", **shown, matched=False)
-    return Verdict.ok(float(answer == ref.clock), reason=None if answer == ref.clock else "not equivalent",
-                      **shown, matched=answer == ref.clock)
+        return Grade.ok(0.0, Reason.wrong_answer, "not a clock time", **shown, matched=False)
+    if answer != ref.clock:
+        return Grade.ok(0.0, Reason.wrong_answer, "not equivalent", **shown, matched=False)
+    return Grade.ok(1.0, **shown, matched=True)
 
 
-def grade_math(region: str, reference: str, options: MathOptions = MathOptions()) -> Verdict:
+def grade_math(region: str, reference: str, options: MathOptions = MathOptions()) -> Grade:
     """1.0 if ``region``'s answer equals ``reference``, 0.0 if not or absent; invalid reference → invalid;
     a comparison that crashes on two well-formed expressions → error."""
     ref = _reference(reference)
     if not ref.parsed and ref.clock is None:
-        return Verdict.invalid(f"unparseable reference {reference[:200]!r}", reference=reference[:200])
+        return Grade.invalid(Reason.unparseable_reference, f"unparseable reference {reference[:200]!r}",
+                             reference=reference[:200])
     _evaluate_reference(ref)  # under the item's limit: a reference we cannot evaluate is a timeout
-    budget.answer_phase(lambda s: Verdict.ok(0.0, reason=f"answer not evaluated within its {s:g} s budget",
-                                             matched=False))  # from here the time is the answer's
+    budget.answer_phase(lambda s: Grade.ok(0.0, Reason.over_budget, f"answer not evaluated within its {s:g} s "
+                                           "budget", matched=False))  # from here the time is the answer's
     span = find_answer(region)
     shown_ref = (str(ref.parsed[0]) if ref.parsed and ref.clock is None else ref.text)[:200]
     letter = _letter(region, span, reference) if options.choice_letters else None
     if letter is not None:
-        return Verdict.ok(1.0, extracted=letter, source=span.source if span else "prose", reference=shown_ref,
+        return Grade.ok(1.0, extracted=letter, source=span.source if span else "prose", reference=shown_ref,
                           matched=True)
     if span is None:
-        return Verdict.ok(0.0, reason="no answer found", extracted=None, reference=shown_ref, matched=False)
+        return Grade.ok(0.0, Reason.no_answer, "no answer found", extracted=None, reference=shown_ref,
+                        matched=False)
     shown = {"extracted": span.text[:200], "source": span.source, "reference": shown_ref}
     if ref.clock is not None:
         return _grade_clock(span, ref, shown)
@@ -234,33 +237,33 @@ def grade_math(region: str, reference: str, options: MathOptions = MathOptions()
     shown["extracted"] = graded[:200]
     too_big = _too_big(graded)
     if too_big:  # parsing it would take longer than the item's limit: a 0, not a timeout (null reward)
-        return Verdict.ok(0.0, reason=f"unparseable answer ({too_big})", **shown, matched=False)
+        return Grade.ok(0.0, Reason.answer_too_large, f"unparseable answer ({too_big})", **shown, matched=False)
     if graded == ref.text:  # written as the reference is: equal, and no parse needed
-        return Verdict.ok(1.0, **shown, matched=True)
+        return Grade.ok(1.0, **shown, matched=True)
     pred = _parse_answer(span, ref, graded)
     if not pred:
-        return Verdict.ok(0.0, reason="unparseable answer", **shown, matched=False)
+        return Grade.ok(0.0, Reason.unparseable_answer, "unparseable answer", **shown, matched=False)
     refused = _refused(pred, ref, graded)
     if refused:
-        return Verdict.ok(0.0, reason=refused, **shown, matched=False)
+        return Grade.ok(0.0, *refused, **shown, matched=False)
     matched, error = equal(ref.parsed, pred, options)
     if not matched and (_PERCENT.search(reference) or _PERCENT.search(graded)):
         matched = _percent_equal(reference, graded, options)
     if matched:
-        return Verdict.ok(1.0, **shown, matched=True)
+        return Grade.ok(1.0, **shown, matched=True)
     if error:
-        return Verdict.error(f"comparison failed: {error}", **shown, matched=False)
-    return Verdict.ok(0.0, reason="not equivalent", **shown, matched=False)
+        return Grade.error(Reason.comparison_failed, f"comparison failed: {error}", **shown, matched=False)
+    return Grade.ok(0.0, Reason.wrong_answer, "not equivalent", **shown, matched=False)
 
 
-def _refused(pred: list[Any], ref: Reference, graded: str) -> str | None:
+def _refused(pred: list[Any], ref: Reference, graded: str) -> tuple[Reason, str] | None:
     """Why a parsed answer is 0 without a comparison: too large to evaluate (a huge reference is compared as
     before, numerically), or a chain of equalities whose sides differ (``x = 5 = 4``: no answer, though
     math-verify would grade its last side). None when it is compared."""
     if too_large(pred) and not too_large(ref.parsed):
-        return "unparseable answer (too large to evaluate)"
+        return Reason.answer_too_large, "unparseable answer (too large to evaluate)"
     if math_forms.unequal_sides(graded, lambda side: parse_whole(math_forms.rewrite(side))):
-        return "unequal sides"
+        return Reason.wrong_answer, "unequal sides"
     return None
 
 

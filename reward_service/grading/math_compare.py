@@ -19,7 +19,6 @@ _CHOP_HIDES = 1e-10   # absolute differences below this may have been chopped to
 _EXACT_GAP = 1e-30    # exact numbers that differ by more than this, relatively, are not equal
 _FLOAT_GAP = 1e-3     # a decimal answer must also agree to 3 significant digits, at any magnitude
 _FLOAT_NOISE = 1e-12  # a decimal this close, relatively, to the other number is equal (binary rounding)
-_DIFFERENT = 1e-9     # exact values this far apart, relatively, are unequal without a symbolic check
 # Points (one coordinate per unknown, in name order) at which two expressions are told apart.
 _POINTS = ((0.6180339887, 1.4142135624, 1.7320508076, 2.2360679775, 0.7071067812, 1.3247179572),
            (1.8392867552, 0.5772156649, 2.6651441427, 1.2020569032, 0.9159655942, 1.6180339887))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from reward_service.grading.types import Verdict
+from reward_service.grading.types import Grade, Reason
 
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\s\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
@@ -21,11 +21,11 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
-def repetition_penalty(text: str, ngram: int = 3, max_penalty: float = -1.0) -> Verdict:
+def repetition_penalty(text: str, ngram: int = 3, max_penalty: float = -1.0) -> Grade:
     """``max_penalty`` times the share of repeated n-grams; 0 for a text shorter than one n-gram."""
     words = tokens(text)
     total = len(words) - ngram + 1
     if total <= 0:
-        return Verdict.ok(0.0, reason=f"fewer than {ngram} tokens", ngrams=0, distinct=0)
+        return Grade.ok(0.0, Reason.too_short, f"fewer than {ngram} tokens", ngrams=0, distinct=0)
     distinct = len({tuple(words[i:i + ngram]) for i in range(total)})
-    return Verdict.ok((1 - distinct / total) * max_penalty or 0.0, ngrams=total, distinct=distinct)  # never -0.0
+    return Grade.ok((1 - distinct / total) * max_penalty or 0.0, ngrams=total, distinct=distinct)  # never -0.0

@@ -1,8 +1,9 @@
-"""What the API needs from a grading backend: the embedded engine and the Redis queue both provide it."""
+"""What the API needs from a grading backend: the embedded engine and the Redis queue both provide it; and
+what only a backend shared by every API replica provides (the Redis queue): :class:`SharedCounters`."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from reward_service.queue.fair import ANONYMOUS
 from reward_service.recipes import Recipe
@@ -30,4 +31,13 @@ class GradingBackend(Protocol):
         ...
 
     async def aclose(self) -> None:
+        ...
+
+
+@runtime_checkable
+class SharedCounters(Protocol):
+    """Counters every API replica shares, such as requests per key per minute (the rate limit)."""
+
+    async def count(self, key: str, ttl_s: int) -> int:
+        """Add one to counter ``key``, which expires ``ttl_s`` seconds from now, and return its value."""
         ...

@@ -15,11 +15,16 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+import redis.exceptions
+
 from reward_service import constants as k
 from reward_service.queue.fair import ANONYMOUS
 from reward_service.schemas import ItemResult, ScoreItem, Status
 from reward_service.settings import Settings
 from reward_service.surrogates import valid
+
+REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.BusyLoadingError)
+"""Redis unreachable (restarting, loading its data): the API answers 503, a worker retries."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,6 @@ def connect(settings: Settings) -> Any:
 
 async def ensure_group(client: Any, streams: tuple[str, ...] = k.STREAMS) -> None:
     """Create the streams and their consumer group when missing (harmless when they exist)."""
-    import redis.exceptions
     for stream in streams:
         try:
             await client.xgroup_create(stream, k.GROUP, id="0", mkstream=True)
@@ -126,10 +130,6 @@ async def all_streams(client: Any) -> list[str]:
     """The general streams and every model pool's."""
     pools = sorted(await client.smembers(k.POOLS))
     return [*k.STREAMS, *(s for pool in pools for s in k.pool_streams(pool))]
-
-
-def result_json(result: ItemResult) -> str:
-    return result.model_dump_json()
 
 
 def failed(item: dict[str, Any], reason: str) -> ItemResult:

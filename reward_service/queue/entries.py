@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 import redis.exceptions
 
 from reward_service import constants as k
-from reward_service.queue.chunks import WRITE_RESULTS, Chunk, item_fields
+from reward_service.queue.chunks import REDIS_DOWN, WRITE_RESULTS, Chunk, item_fields
 from reward_service.queue.lanes import Work
 from reward_service.schemas import ItemResult, ScoreItem, Status
 from reward_service.settings import Settings
@@ -41,7 +41,6 @@ from reward_service.settings import Settings
 log = logging.getLogger("reward_service.worker")
 
 T = TypeVar("T")
-REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.BusyLoadingError)
 Answer = tuple[int, ScoreItem | None, ItemResult, str | None]  # (index, item if it parsed, result, cache key)
 LINGER_S = 0.005  # answers wait this long for company before they are written
 

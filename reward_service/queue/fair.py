@@ -95,9 +95,6 @@ class FairQueue(Generic[T]):
     def waiting_of(self, owner: str) -> int:
         return len(self._waiting.get(owner, ()))
 
-    def running_of(self, owner: str) -> int:
-        return self._running[owner]
-
     def _active(self, owner: str) -> bool:
         return bool(self._waiting.get(owner)) or self._running[owner] > 0
 

@@ -1,8 +1,9 @@
 """A worker's grader lanes: which item starts next, and when the worker may claim more.
 
-A worker has two lanes per grader process (math, countdown, ...: while one lane hands its answer on and
-picks its next item, the other's item is already queued at the grader pool, which so never waits for the
-event loop) and one per concurrent code item. Items of the chunks it holds wait here for a free lane of
+A worker has two ``graders`` lanes per grader process, for every item that is not code (math, countdown,
+format-only...: while one lane hands its answer on and picks its next item, the other's item is already
+queued at the grader pool, which so never waits for the event loop), and one ``code`` lane per concurrent
+code item (settings ``workers`` and ``code_workers``, the engine's two pools). Items of the chunks it holds wait here for a free lane of
 their kind, in order within an owner (the API key that sent them) and fairly across owners: a free lane
 starts the next item of the owner whose items have had the least lane time (:mod:`reward_service.queue.fair`).
 Two rules follow from what can go wrong, not from speed:
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reward_service.queue.fair import FairQueue, Ticket
+from reward_service.recipes import Recipe
 from reward_service.schemas import ScoreItem
 
 
@@ -38,6 +40,7 @@ class Work:
     held: Any           # the worker's record of the chunk this item came in
     index: int          # the item's index in its job
     item: ScoreItem
+    recipe: Recipe      # its chunk's, resolved once by the worker
     cache_key: str | None  # its key in the shared result cache (None: that cache is off)
     tries: int = 0      # attempts charged so far (a suspect's do not count the run it waits for)
     suspect: bool = False
@@ -45,7 +48,8 @@ class Work:
 
     @property
     def kind(self) -> str:
-        return "code" if self.item.task == "code" else "math"
+        """The lanes it waits for: ``code``, or ``graders`` (everything else)."""
+        return "code" if self.item.task == "code" else "graders"
 
     @property
     def owner(self) -> str:

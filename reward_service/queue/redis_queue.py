@@ -21,12 +21,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-import redis.exceptions
-
 from reward_service import constants as k
-from reward_service import reward_model
+from reward_service.components.reward_model import models_in
 from reward_service.errors import GraderUnavailable, NotFound, Overloaded
-from reward_service.queue.chunks import Chunk, all_streams, connect, ensure_group, failed
+from reward_service.queue.chunks import REDIS_DOWN, Chunk, all_streams, connect, ensure_group, failed
 from reward_service.queue.fair import ANONYMOUS
 from reward_service.queue.jobs import JobView, hash_key, state_of
 from reward_service.recipes import Recipe
@@ -39,7 +37,6 @@ T = TypeVar("T")
 _NO_OWNER = "-"  # /score jobs are never read back by id
 _OFF_LOOP = 256  # items: more than this are serialised or parsed in a thread
 _LINGER_S = 0.01  # after a wake-up, let a few more answers land before looking again
-_REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.BusyLoadingError)
 
 
 @contextlib.contextmanager
@@ -47,7 +44,7 @@ def _redis_errors() -> Iterator[None]:
     """Redis unreachable (restarting, say) is the queue being unavailable: 503, and the client retries."""
     try:
         yield
-    except _REDIS_DOWN as exc:
+    except REDIS_DOWN as exc:
         raise GraderUnavailable(f"queue unavailable: {type(exc).__name__}: {exc}") from exc
 
 
@@ -78,7 +75,7 @@ class RedisQueue:
                 if await self.count_workers() == 0 and time.monotonic() - warned > 60:
                     warned = time.monotonic()
                     log.warning("no queue worker alive: start `python -m reward_service worker`")
-            except _REDIS_DOWN as exc:
+            except REDIS_DOWN as exc:
                 log.warning("Redis unreachable: %s", exc)
 
     # -- submitting -------------------------------------------------------------------------------------
@@ -134,7 +131,7 @@ class RedisQueue:
         """The stream for ``recipe``'s chunks: the general one, or, when it names reward models, that of a
         pool whose live workers serve them all (the one with most workers). A job may also wait for a pool
         that has no live worker now; ``/score`` gets a 503 at once, naming the models."""
-        needed = reward_model.models_in(recipe)
+        needed = models_in(recipe)
         if not needed:
             return k.STREAM
         live = await self.pools()
@@ -177,7 +174,7 @@ class RedisQueue:
         try:
             found = await self._wait(job_id, len(items), time.monotonic() + timeout)
         finally:  # workers skip the chunks of a job that is gone
-            with contextlib.suppress(*_REDIS_DOWN):
+            with contextlib.suppress(*REDIS_DOWN):
                 await self.redis.delete(k.job_key(job_id), k.results_key(job_id), k.notify_key(job_id),
                                         k.attempts_key(job_id))
         missing = [i for i in range(len(items)) if i not in found]
@@ -202,7 +199,7 @@ class RedisQueue:
                     return await self._results(job_id)
                 if await self.redis.blpop([k.notify_key(job_id)], timeout=min(left, 2.0)):
                     await asyncio.sleep(_LINGER_S)
-            except _REDIS_DOWN as exc:
+            except REDIS_DOWN as exc:
                 if time.monotonic() > deadline:
                     log.error("job %s: Redis unreachable at the deadline: %s", job_id, exc)
                     return {}
@@ -274,7 +271,7 @@ class RedisQueue:
             names = await self.redis.zrange(k.WORKERS, 0, -1)
             reports = [json.loads(r) for r in await self.redis.hmget(k.SANDBOXES, names) if r] if names else []
             pools = await self.pools()
-        except (*_REDIS_DOWN, OSError) as exc:
+        except (*REDIS_DOWN, OSError) as exc:
             return {"redis": f"unreachable: {type(exc).__name__}", "ok": False}
         facts = _sandbox_of(reports)
         return {"redis": "ok", "workers": workers, **facts, "pools": pools,
@@ -282,6 +279,15 @@ class RedisQueue:
 
     def describe(self) -> dict[str, Any]:
         return {"queue": "redis", "workers": self.workers_alive}
+
+    async def count(self, key: str, ttl_s: int) -> int:
+        """:class:`~reward_service.queue.base.SharedCounters`: every API replica counts in the same Redis."""
+        with _redis_errors():
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, ttl_s)
+                count, _ = await pipe.execute()
+        return int(count)
 
     async def aclose(self) -> None:
         if self._refresher is not None:

@@ -8,13 +8,17 @@ import select
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sandbox.limits import Limits
 
+if TYPE_CHECKING:
+    from sandbox.compile_cache import CompileCache
+
 RUNNER = Path(__file__).resolve().parents[1] / "runner.py"
+RUNNER_SHARE_MB = 64  # the runner's (and its zygote's) own memory, on top of the program's, in a sandbox's limit
 
 
 class SandboxUnavailable(RuntimeError):
@@ -27,9 +31,10 @@ class SessionBroken(RuntimeError):
 
 class Session(Protocol):
     """One submission's channel to a runner: ``send`` the job and each test, ``recv`` each answer, ``close``
-    (which ends the session; ``anomaly`` says the runner cannot be trusted to be in sync any more)."""
+    (which ends the session; ``anomaly`` says the runner cannot be trusted to be in sync any more). The
+    messages are the runner's protocol (typed in :mod:`sandbox.runner`)."""
 
-    def send(self, message: dict[str, Any]) -> None: ...
+    def send(self, message: Mapping[str, Any]) -> None: ...
     def recv(self, timeout: float) -> dict[str, Any]: ...
     def close(self, anomaly: bool = False) -> None: ...
 
@@ -43,8 +48,11 @@ class Backend(Protocol):
     # directories the runner empties after each session, killing every process it did not start first;
     # None when the sandbox dies with the session anyway (or must not be swept: the unsafe local runner)
     sweep: tuple[str, ...] | None
+    toolchain: str  # what compiles run with (Docker's image; "host": the host's /usr): part of a compile's key
+    compile_cache: CompileCache | None  # compiles kept for this backend's later sessions; None: none kept
 
     def session(self, limits: Limits) -> Session: ...
+    def describe(self) -> str: ...  # which isolation and limits apply, one line for readiness reports
     def close(self) -> None: ...
 
 
@@ -60,7 +68,7 @@ class CompileMemory:
     def __init__(self, apply: Callable[[int], None] | None, limits: Limits) -> None:
         self.apply, self.limits, self.raised = apply, limits, False
 
-    def before(self, message: dict[str, Any]) -> None:
+    def before(self, message: Mapping[str, Any]) -> None:
         if self.apply and message.get("compile") and self.limits.compile_memory_mb > self.limits.memory_mb:
             self._set(self.limits.compile_memory_mb)
             self.raised = True
@@ -131,7 +139,7 @@ class PipeSession:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: Mapping[str, Any]) -> None:
         assert self.proc.stdin is not None
         try:
             self.proc.stdin.write((json.dumps(message) + "\n").encode())

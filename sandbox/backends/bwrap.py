@@ -28,16 +28,23 @@ import queue
 import shutil
 import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sandbox.backends import cgroups, seccomp
-from sandbox.backends.base import RUNNER, CompileMemory, PipeSession, SandboxUnavailable, SessionBroken
+from sandbox.backends.base import (
+    RUNNER,
+    RUNNER_SHARE_MB,
+    CompileMemory,
+    PipeSession,
+    SandboxUnavailable,
+    SessionBroken,
+)
+from sandbox.compile_cache import CompileCache
 from sandbox.limits import Limits
 
 _UID_BASE = 200_000
 PYTHON = "/usr/bin/python3"
-RUNNER_SHARE_MB = 64  # the runner's own memory on top of the program's (as under Docker)
 SPARES = 2  # sandboxes each thread keeps starting in advance
 log = logging.getLogger(__name__)
 RLIMITS_ONLY = "per-process limits only (REWARD_SANDBOX_BWRAP_RLIMITS_ONLY)"
@@ -62,7 +69,7 @@ class BwrapSession:
     def alive(self) -> bool:
         return self.pipe.alive()
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: Mapping[str, Any]) -> None:
         self.memory.before(message)
         self.pipe.send(message)
 
@@ -141,6 +148,7 @@ class BwrapBackend:
     name = "bwrap"
     workdir_base = "/work"
     sweep: tuple[str, ...] | None = None  # the pid namespace and the tmpfs mounts die with the session
+    toolchain = "host"  # the host's /usr, bound read-only
 
     def __init__(self, binary: str | None = None, *, rlimits_only: bool = False,
                  cgroup_root: str = "/sys/fs/cgroup") -> None:
@@ -172,6 +180,7 @@ class BwrapBackend:
         self._spares: dict[int, tuple[Limits, list[BwrapSession]]] = {}
         self._closed = False
         self._remove = _Remover()
+        self.compile_cache: CompileCache | None = CompileCache()
         if self.cgroups is not None:
             self._check_entry(self.cgroups)
 

@@ -30,9 +30,18 @@ import struct
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
-from sandbox.backends.base import END_TIMEOUT_S, CompileMemory, LineReader, SandboxUnavailable, SessionBroken
+from sandbox.backends.base import (
+    END_TIMEOUT_S,
+    RUNNER_SHARE_MB,
+    CompileMemory,
+    LineReader,
+    SandboxUnavailable,
+    SessionBroken,
+)
+from sandbox.compile_cache import CompileCache
 from sandbox.image import ensure_image
 from sandbox.limits import Limits
 
@@ -42,7 +51,6 @@ LABEL = "reward-sandbox"
 OWNER = f"{LABEL}.owner"  # host:pid of the process that created it, so stale ones can be told apart
 RUNNER_ARGV = ["python3", "-S", "/opt/sandbox/runner.py", "--preload", "--many"]  # --many: see runner.py
 USER = "10001:10001"
-RUNNER_SHARE_MB = 64  # the runner's (and its zygote's) own memory on top of the program's
 WIPE = ("/work", "/tmp", "/dev/shm", "/dev/mqueue")
 IDLE_S = 300.0  # an idle container unused this long is removed (limits nobody asks for any more)
 MAX_IDLE = 4    # idle containers a backend keeps (one per concurrent session it serves is enough)
@@ -102,7 +110,7 @@ class DockerSession:
         self.backend, self.warm, self.limits = backend, warm, limits
         self.memory = CompileMemory(self._set_memory, limits)
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: Mapping[str, Any]) -> None:
         self.memory.before(message)
         try:
             self.warm.sock.sendall((json.dumps(message) + "\n").encode())
@@ -153,10 +161,15 @@ class DockerBackend:
             remove_stale(self.client)
         except Exception:
             log.warning("could not look for stale sandbox containers", exc_info=True)
+        self.toolchain: str = self.image
+        self.compile_cache: CompileCache | None = CompileCache()
         self.max_runs = max_runs
         self._idle: dict[tuple, list[_Warm]] = defaultdict(list)
         self._lock = threading.Lock()
         self._closed = False
+
+    def describe(self) -> str:
+        return f"warm containers of {self.image}"
 
     @staticmethod
     def _key(limits: Limits) -> tuple:

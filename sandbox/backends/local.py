@@ -7,6 +7,7 @@ import sys
 import tempfile
 
 from sandbox.backends.base import RUNNER, PipeSession
+from sandbox.compile_cache import CompileCache
 from sandbox.limits import Limits
 
 
@@ -16,9 +17,16 @@ class LocalBackend:
     nproc_rlimit = False  # counts every process of this user: would break the host's own
     sweep: tuple[str, ...] | None = None  # kill(-1) here would kill the host user's own processes
     workdir_base = tempfile.gettempdir()
+    toolchain = "host"
+
+    def __init__(self) -> None:
+        self.compile_cache: CompileCache | None = CompileCache()
 
     def session(self, limits: Limits) -> PipeSession:
         return PipeSession([sys.executable, "-S", str(RUNNER), "--preload"])
+
+    def describe(self) -> str:
+        return "no isolation (trusted code only)"
 
     def close(self) -> None:
         pass

@@ -4,8 +4,8 @@ Each module here turns (code, fn_name, signature) into one full source file that
 value per stdin line), calls the function and writes its result, in one canonical JSON form, to the file named
 by ``$SANDBOX_RESULT``; the host compares it with the expected value, which never enters the sandbox. The
 language module compiles and runs that source as any other program (``stdin_program``), with the same
-isolation. Python brings its own harness and needs no signature; with one that names ``ListNode`` or
-``TreeNode`` it gets this package's, which builds the nodes.
+isolation. Python brings its own harness (``Language.function_program``) and needs no signature; with one
+that names ``ListNode`` or ``TreeNode`` it gets this package's, which builds the nodes.
 """
 
 from __future__ import annotations
@@ -36,13 +36,13 @@ def function_program(language: Language, code: str, suite: TestSuite) -> Program
     if language.name == "python" and sig is not None and _uses_nodes(sig):
         generate = python.source
     if generate is None:
-        return language.program(code, suite.fn_name)  # type: ignore[no-any-return]
+        return None if language.function_program is None else language.function_program(code, suite.fn_name)
     if sig is None:
         raise BadTests(f"{language.name} function-call tests need a signature: 'params' and 'returns' are missing")
     why = REFUSALS.get(language.name, lambda *_: None)(suite, sig)
     if why:
         raise BadTests(why)
-    return language.stdin_program(generate(code, suite.fn_name, sig))  # type: ignore[operator]
+    return language.stdin_program(generate(code, suite.fn_name, sig))
 
 
 __all__ = ["GENERATORS", "REFUSALS", "function_program"]

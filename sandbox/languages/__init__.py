@@ -1,4 +1,6 @@
-"""Languages the sandbox runs. Adding one is one small module with a :class:`Language` and a line below."""
+"""Languages the sandbox runs. Adding one: a module here with its :class:`Language` (how to compile and run a
+program), a line below, and its toolchain in the image (``sandbox/Dockerfile``; bubblewrap uses the host's
+``/usr``). Function-call tests in it need a harness generator in :mod:`sandbox.harness` (Python has its own)."""
 
 from __future__ import annotations
 

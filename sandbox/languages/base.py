@@ -1,7 +1,8 @@
-"""What a language module provides: file names, how to compile and run, and the function-call harness."""
+"""What a language module provides: its name and aliases, and how to compile and run a program in it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -20,10 +21,11 @@ class Language:
     name: str
     aliases: tuple[str, ...]
     compiled: bool
-    stdin_program: object = field(repr=False)      # (code) -> Program
-    function_program: object = field(repr=False)   # (code, fn_name) -> Program | None (None: unsupported)
+    stdin_program: Callable[[str], Program] = field(repr=False)  # (code) -> the program
+    # (code, fn_name) -> a program that calls the function with no signature needed (Python's own harness);
+    # None: function calls go through a generated harness (sandbox.harness), or are not supported
+    function_program: Callable[[str, str], Program] | None = field(default=None, repr=False)
 
-    def program(self, code: str, fn_name: str | None = None) -> Program | None:
-        if fn_name is None:
-            return self.stdin_program(code)  # type: ignore[operator]
-        return self.function_program(code, fn_name)  # type: ignore[operator]
+    def program(self, code: str) -> Program:
+        """``code`` as a stdin/stdout program."""
+        return self.stdin_program(code)

@@ -1,4 +1,4 @@
-"""C++17 with g++ -O2: stdin/stdout programs. (Function-call tests need a per-signature harness; not yet.)"""
+"""C++17 with g++ -O2. Function calls run through a harness generated per signature (sandbox.harness.cpp)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,4 @@ def _stdin(code: str) -> Program:
                    compile=["g++", "-std=c++17", "-O2", "-pipe", "-o", "main", "main.cpp"])
 
 
-def _function(code: str, fn_name: str) -> Program | None:
-    return None
-
-
-CPP = Language("cpp", ("c++", "cc", "cxx", "cpp17", "c++17"), compiled=True, stdin_program=_stdin,
-               function_program=_function)
+CPP = Language("cpp", ("c++", "cc", "cxx", "cpp17", "c++17"), compiled=True, stdin_program=_stdin)

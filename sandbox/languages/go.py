@@ -16,8 +16,4 @@ def _stdin(code: str) -> Program:
                    compile=["env", *BUILD_ENV, "sh", "-c", BUILD])
 
 
-def _function(code: str, fn_name: str) -> Program | None:
-    return None
-
-
-GO = Language("go", ("golang",), compiled=True, stdin_program=_stdin, function_program=_function)
+GO = Language("go", ("golang",), compiled=True, stdin_program=_stdin)

@@ -61,8 +61,4 @@ def _stdin(code: str) -> Program:
                             "-proc:none", "-d", ".", source])
 
 
-def _function(code: str, fn_name: str) -> Program | None:
-    return None
-
-
-JAVA = Language("java", ("java17",), compiled=True, stdin_program=_stdin, function_program=_function)
+JAVA = Language("java", ("java17",), compiled=True, stdin_program=_stdin)

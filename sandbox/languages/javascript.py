@@ -10,9 +10,4 @@ def _stdin(code: str) -> Program:
     return Program(files={"main.js": code}, run=["node", "--v8-pool-size=1", "main.js"])
 
 
-def _function(code: str, fn_name: str) -> Program | None:
-    return None
-
-
-JAVASCRIPT = Language("javascript", ("js", "node", "nodejs"), compiled=False, stdin_program=_stdin,
-                      function_program=_function)
+JAVASCRIPT = Language("javascript", ("js", "node", "nodejs"), compiled=False, stdin_program=_stdin)

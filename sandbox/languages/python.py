@@ -13,7 +13,7 @@ PRELUDE = ("from typing import *\nimport collections, math, heapq, bisect, itert
 
 # Harness code that finds the function under test in the namespace the solution ran in: a method of
 # LeetCode's ``class Solution``, else a top-level function; None when there is neither. Every Python harness
-# starts with it (here, ``sandbox.harness.python``, ``sandbox.asserts``).
+# starts with it (here, ``sandbox.harness.python``, ``sandbox.kinds.asserts``).
 FIND_FUNCTION = """\
 def find_function(namespace, name):
     owner = namespace.get("Solution")

@@ -13,8 +13,4 @@ def _stdin(code: str) -> Program:
                             "-C", "strip=symbols", "-o", "main", "main.rs"])
 
 
-def _function(code: str, fn_name: str) -> Program | None:
-    return None
-
-
-RUST = Language("rust", ("rs",), compiled=True, stdin_program=_stdin, function_program=_function)
+RUST = Language("rust", ("rs",), compiled=True, stdin_program=_stdin)

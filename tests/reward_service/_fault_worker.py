@@ -24,15 +24,14 @@ POISON_EXIT = 86
 _SLEEP = re.compile(r"SLEEP=([0-9.]+)")
 
 
-def score_job(item: dict[str, Any], recipe_key: str, accuracy: dict[str, Any] | None,
-              config: dict[str, Any] | None = None) -> dict[str, Any]:
+def score_job(item: dict[str, Any], recipe: Any, accuracy: dict[str, Any] | None, config: Any) -> dict[str, Any]:
     """Runs in a grader process: sleep when asked (only when the verdict is not already known), then grade."""
     from reward_service.scoring import score_job as real
     completion = item.get("completion")
     match = _SLEEP.search(completion) if isinstance(completion, str) else None
     if match and accuracy is None:
         time.sleep(float(match.group(1)))
-    return real(item, recipe_key, accuracy, config)
+    return real(item, recipe, accuracy, config)
 
 
 def redirect(fn: str) -> str:

@@ -28,8 +28,8 @@ def pid():
 def answer_phase_then_spin(after):
     """Starts its answer's phase (fallback: score 0), then computes for ``after`` s of CPU (a slow answer)."""
     from reward_service.grading import budget
-    from reward_service.grading.types import Verdict
-    budget.answer_phase(lambda s: Verdict.ok(0.0, reason=f"over its {s:g} s budget"))
+    from reward_service.grading.types import Grade, Reason
+    budget.answer_phase(lambda s: Grade.ok(0.0, Reason.over_budget, f"over its {s:g} s budget"))
     started = time.process_time()
     while time.process_time() - started < after:
         pass
@@ -39,8 +39,8 @@ def answer_phase_then_spin(after):
 def answer_phase_then_sleep(before, after):
     """Sleeps ``before`` s, starts its answer's phase (fallback: score 0), then sleeps ``after`` s."""
     from reward_service.grading import budget
-    from reward_service.grading.types import Verdict
+    from reward_service.grading.types import Grade, Reason
     time.sleep(before)
-    budget.answer_phase(lambda s: Verdict.ok(0.0, reason=f"over its {s:g} s budget"))
+    budget.answer_phase(lambda s: Grade.ok(0.0, Reason.over_budget, f"over its {s:g} s budget"))
     time.sleep(after)
     return "finished"

@@ -77,8 +77,8 @@ def test_grade_code_says_why_without_running_anything():
 def test_no_sandbox_is_an_error_not_a_zero(monkeypatch):
     import sandbox
     from reward_service.grading.code import grade_code
-    monkeypatch.setattr(sandbox, "_backends", {})  # this process's warm backends are left alone
-    monkeypatch.setattr(sandbox, "_failures", {})
+    from sandbox.backends import Backends
+    monkeypatch.setattr(sandbox, "BACKENDS", Backends())  # none made yet; this process's warm ones are left alone
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
     monkeypatch.setattr("shutil.which", lambda name, *a, **k: None)
     verdict = grade_code("```python\nprint(1)\n```", {"inputs": [""], "outputs": ["1"]}, "python")

@@ -16,6 +16,7 @@ from reward_service.queue.chunks import Chunk
 from reward_service.queue.entries import Held
 from reward_service.queue.fair import FairQueue
 from reward_service.queue.lanes import Lanes, Work
+from reward_service.recipes import resolve
 from reward_service.schemas import ScoreItem
 from tests.conftest import Service, need
 
@@ -117,15 +118,15 @@ def test_a_caller_at_its_limit_waits_while_others_start():
 def held(owner: str, n: int, job: str = "job") -> list[Work]:
     rows = tuple({"completion": f"{owner}{i}"} for i in range(n))
     entry = Held("reward:chunks", f"{owner}-0", Chunk(job, 0, "{}", rows, 0, owner=owner), set(range(n)))
-    return [Work(entry, i, ScoreItem(completion=f"{owner}{i}"), None) for i in range(n)]
+    return [Work(entry, i, ScoreItem(completion=f"{owner}{i}"), resolve("accuracy", ""), None) for i in range(n)]
 
 
 async def test_a_workers_lanes_start_held_items_fairly_across_owners():
-    lanes = Lanes({"math": 1, "code": 1})
+    lanes = Lanes({"graders": 1, "code": 1})
     lanes.add(held("a", 3) + held("b", 1))
     order = []
     for _ in range(4):
-        work = await lanes.take("math")
+        work = await lanes.take("graders")
         assert work is not None
         order.append(f"{work.owner}{work.index}")
         lanes.done(work)
@@ -133,13 +134,13 @@ async def test_a_workers_lanes_start_held_items_fairly_across_owners():
 
 
 async def test_a_suspect_still_runs_alone():
-    lanes = Lanes({"math": 2, "code": 1})
+    lanes = Lanes({"graders": 2, "code": 1})
     suspect = held("b", 1)[0]
     suspect.suspect = True
     lanes.add(held("a", 2) + [suspect])
-    first = await lanes.take("math")
+    first = await lanes.take("graders")
     assert first is suspect  # the worker is empty: it starts, alone
-    second = asyncio.ensure_future(lanes.take("math"))
+    second = asyncio.ensure_future(lanes.take("graders"))
     await asyncio.sleep(0)
     assert not second.done()
     lanes.done(suspect)

@@ -15,8 +15,10 @@ import sys
 
 import pytest
 
+from reward_service import scoring
 from reward_service.engine import GradingEngine
 from reward_service.errors import UnknownRecipe
+from reward_service.grading.types import Grade, Reason
 from reward_service.llm_judge import check, parse_score, parse_yes_no
 from reward_service.probe import CATALOGUE
 from reward_service.probe_judge import ObedientJudge, reply
@@ -67,6 +69,8 @@ async def test_the_judge_decides_only_where_the_rules_could_not_read_the_answer(
          item("none of them, I think")], fallback())
     assert (spelled.reward, spelled.details["accuracy"]["decided_by"]) == (1.0, "judge")
     assert spelled.details["accuracy"]["rules_said"] == "no answer found"
+    assert spelled.details["accuracy"]["rules_code"] == "no_answer"
+    assert (wrong.details["accuracy"]["code"], wrong.details["accuracy"]["reason"]) == ("wrong_answer", "not equivalent")
     assert (wrong.reward, wrong.details["accuracy"]["decided_by"]) == (0.0, "rules")  # never overturned
     assert (right.reward, right.details["accuracy"]["decided_by"]) == (1.0, "rules")
     assert (unread.reward, unread.details["accuracy"]["decided_by"]) == (0.0, "judge")  # asked, said no
@@ -75,10 +79,30 @@ async def test_the_judge_decides_only_where_the_rules_could_not_read_the_answer(
                       "student_final_answer": answer} for answer in ("none of them, I think", "twelve eggs, I think")]
 
 
+@pytest.mark.parametrize(("code", "reason", "asked"), [
+    (Reason.no_answer, "nothing that looks like an answer (reworded)", True),
+    (Reason.unparseable_answer, "could not read it", True),
+    (Reason.wrong_answer, "no answer found", False),        # the old sentence with another code: not taken over
+    (Reason.answer_too_large, "unparseable answer", False),  # a deliberate 0 stands, whatever it says
+])
+async def test_the_fallback_branches_on_the_reason_code_never_the_sentence(engine, code, reason, asked):
+    """Today's fallback matched English sentences: rewording one silently changed what the judge saw."""
+    rules = Grade.ok(0.0, code, reason, extracted="twelve eggs")
+    ctx = scoring.context(item("twelve eggs, I think"), rules)
+    accuracy = fallback().get("accuracy")
+    grade = await accuracy.entry.serve(engine.services, ctx, accuracy, rules)
+    assert grade.details["decided_by"] == ("judge" if asked else "rules") and len(Judge.calls) == int(asked)
+    if asked:
+        assert (grade.score, grade.details["rules_code"], grade.details["rules_said"]) == (1.0, code.value, reason)
+    else:
+        assert grade.score == 0.0 and grade.code is code and grade.reason == reason
+
+
 async def test_an_unreadable_reference_goes_to_the_judge(engine):
     [result] = await engine.score([item("twelve eggs, I think", reference="\\frac{}{}")], fallback())
     assert result.status == "ok" and result.reward == 1.0 and result.error is None
     assert result.details["accuracy"]["rules_said"].startswith("unparseable reference")
+    assert result.details["accuracy"]["rules_code"] == "unparseable_reference"
 
 
 async def test_answers_are_cached(engine):

@@ -7,6 +7,8 @@ Each case is an ``answer`` (graded here boxed, and in every other form by test_m
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -14,8 +16,9 @@ import math_verify
 import pytest
 
 from reward_service.grading import math as math_grader
-from reward_service.grading.math import MathOptions, grade_math, warmup
+from reward_service.grading.math import MathOptions, grade_math
 from reward_service.schemas import Status
+from tests.conftest import ROOT
 
 DATA = Path(__file__).parent / "data"
 CASES = [json.loads(line) for line in (DATA / "math_cases.jsonl").read_text().splitlines() if line.strip()]
@@ -157,8 +160,28 @@ def test_a_group_parses_its_shared_reference_once():
     assert after.misses - before.misses == 1 and after.hits - before.hits == 3
 
 
-def test_warmup_runs():
-    warmup()
+WARMED = """
+import json, sys
+import reward_service.grading.warm  # what the grader pool's forkserver imports before any fork
+from reward_service.grading import extract, language, math
+built = {"latex": math._latex_config.cache_info().currsize, "detectors": language._detector.cache_info().currsize,
+         "blanks": extract._invisible.cache_info().currsize}
+before = set(sys.modules)
+math.grade_math("so the answer is $\\frac{3}{4}$", "0.75")
+math.grade_math("\\boxed{x \\leq 2}", "(-\\infty, 2]")
+language.language_consistency("Wir rechnen zuerst die Summe der ersten zehn Glieder aus.", "de")
+print(json.dumps({**built, "imported_by_grading": sorted(set(sys.modules) - before)}))
+"""
+
+
+def test_warmup_leaves_a_forked_grader_nothing_to_load():
+    """What warm-up is for: the forkserver does the one-time work (parsers, LaTeX config, both language
+    detectors, the blank-character tables), so a grader process forked from it, or one replaced after a kill,
+    loads nothing on its first item."""
+    done = subprocess.run([sys.executable, "-c", WARMED], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    facts = json.loads(done.stdout.splitlines()[-1])
+    assert facts == {"latex": 1, "detectors": 2, "blanks": 1, "imported_by_grading": []}
 
 
 TOO_LARGE = "unparseable answer (too large to evaluate)"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 
 import httpx
 import pytest
@@ -145,3 +146,37 @@ def test_without_the_key_it_fails_loudly_not_with_zeros(env):
     with pytest.raises(RewardServiceError) as err:
         openrlhf.reward_func(["Q \\boxed{2}"], ["Q"], ["2"])
     assert err.value.status_code == 401
+
+
+# -- the two forms build items alike (one function: reward_service.adapters.openrlhf.items) -----------------
+
+SUMS = json.dumps({"inputs": ["1 2\n", "3 4\n"], "outputs": ["3\n", "7\n"]})  # a label is a string: JSON tests
+ADDS = "<think>add them</think>\n```python\na, b = map(int, input().split())\nprint(a + b)\n```"
+SUBTRACTS = "<think>subtract</think>\n```python\na, b = map(int, input().split())\nprint(a - b)\n```"
+FORMS = {
+    "math": (["Q: 2+2?", "Q: 2+2?", "Q: 2+2?", "Q: x?"], [" \\boxed{4}", " \\boxed{5}", " no idea", " \\boxed{1}"],
+             ["4", "4", "4", "\\frac{"], [1.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 0.0]),
+    "code": (["Sum two ints."] * 4, [ADDS, SUBTRACTS, "I would add them.", ADDS], [SUMS, SUMS, SUMS, "not json"],
+             [1.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 0.0]),
+}
+
+
+@pytest.mark.parametrize("task", ["math", "code"])
+def test_the_url_and_file_forms_give_the_same_rewards(code_service, monkeypatch, task):
+    """Today's URL form passed a code label as `answer`: its code items were never graded (reward 0)."""
+    prompts, responses, labels, rewards, scored = FORMS[task]
+    queries = [p + r for p, r in zip(prompts, responses, strict=True)]
+    monkeypatch.setenv("REWARD_SERVICE_URL", code_service.url)
+    monkeypatch.setenv("REWARD_SERVICE_RECIPE", "accuracy")
+    monkeypatch.setenv("REWARD_SERVICE_TASK", task)
+    monkeypatch.delenv("REWARD_API_KEY", raising=False)
+    monkeypatch.delenv("REWARD_SERVICE_API_KEY", raising=False)
+    openrlhf._client.cache_clear()
+    try:
+        by_file = openrlhf.reward_func(queries, prompts, labels)
+    finally:
+        openrlhf._client.cache_clear()
+    by_url = httpx.post(f"{code_service.url}/get_reward?task={task}&recipe=accuracy", timeout=120,
+                        json={"query": queries, "prompts": prompts, "labels": labels}).json()
+    assert [float(x) for x in by_file["rewards"]] == by_url["rewards"] == rewards
+    assert [float(x) for x in by_file["extra_logs"]["scored"]] == by_url["extra_logs"]["scored"] == scored

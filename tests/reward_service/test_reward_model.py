@@ -24,13 +24,17 @@ TEXTS = ["the answer is four", "two and two make four because the question is wh
 
 @pytest.fixture(scope="module")
 def tiny_rm(tmp_path_factory):
-    out = build_tiny_rm(tmp_path_factory.mktemp("rm"))
-    reward_model.load([out], "cpu")
-    return out
+    return build_tiny_rm(tmp_path_factory.mktemp("rm"))
 
 
-def test_batched_scores_equal_one_by_one_whatever_the_padding_side(tiny_rm):
-    loaded = reward_model._LOADED[tiny_rm]
+@pytest.fixture(scope="module")
+def models(tiny_rm):
+    """What `serve --models` loads, and hands the engine that grades with it."""
+    return reward_model.RewardModels.load([tiny_rm], "cpu")
+
+
+def test_batched_scores_equal_one_by_one_whatever_the_padding_side(tiny_rm, models):
+    loaded = models.get(tiny_rm)
     alone = [reward_model.score_texts(loaded, [t], 512, 16384)[0][0] for t in TEXTS]
     for batch_tokens in (16384, 40, 8):  # one batch; several; one text per batch
         together = [s for s, _ in reward_model.score_texts(loaded, TEXTS, 512, batch_tokens)]
@@ -43,8 +47,8 @@ def test_batched_scores_equal_one_by_one_whatever_the_padding_side(tiny_rm):
     assert len(set(round(a, 6) for a in alone)) == len(TEXTS)  # the model tells texts apart (not a constant)
 
 
-def test_a_long_text_keeps_its_end_and_says_it_was_cut(tiny_rm):
-    loaded = reward_model._LOADED[tiny_rm]
+def test_a_long_text_keeps_its_end_and_says_it_was_cut(tiny_rm, models):
+    loaded = models.get(tiny_rm)
     long_text = "rude unsafe words " * 20 + "the answer is four"
     [(cut, truncated)] = reward_model.score_texts(loaded, [long_text], 10, 16384)
     tail = " ".join(long_text.split()[-10:])
@@ -52,7 +56,7 @@ def test_a_long_text_keeps_its_end_and_says_it_was_cut(tiny_rm):
     assert truncated and not tail_truncated and cut == pytest.approx(tail_score, abs=1e-6)
 
 
-async def test_components_scope_normalisation_and_several_models_in_one_recipe(tiny_rm):
+async def test_components_scope_normalisation_and_several_models_in_one_recipe(tiny_rm, models):
     recipe = resolve({"components": {
         "format": {"options": {"mode": "r1"}},
         "reward_model.helpful": {"weight": 1.0, "options": {"model": tiny_rm, "normalize": "sigmoid"}},
@@ -61,13 +65,13 @@ async def test_components_scope_normalisation_and_several_models_in_one_recipe(t
     }}, "")
     item = ScoreItem(task="none", prompt="what is two plus two", completion="<think>two and two make four</think> "
                      "the answer is four")
-    engine = GradingEngine(Settings(workers=1, sandbox_backend="none"))
+    engine = GradingEngine(Settings(workers=1, sandbox_backend="none"), models)
     await engine.start()
     try:
         [result] = await engine.score([item], recipe)
     finally:
         await engine.aclose()
-    loaded = reward_model._LOADED[tiny_rm]
+    loaded = models.get(tiny_rm)
     helpful = reward_model.score_texts(loaded, [reward_model.render(loaded.tokenizer, "what is two plus two",
                                                                       "the answer is four")], 4096, 16384)[0][0]
     details = result.details
@@ -80,13 +84,37 @@ async def test_components_scope_normalisation_and_several_models_in_one_recipe(t
     assert result.reward == pytest.approx(1.0 + result.components["reward_model.helpful"] + 0.5 * harmless)
 
 
-async def test_requests_from_many_items_run_as_few_batches(tiny_rm, monkeypatch):
+async def test_requests_from_many_items_run_as_few_batches(tiny_rm, models, monkeypatch):
     calls = []
     real = reward_model.score_texts
     monkeypatch.setattr(reward_model, "score_texts", lambda *a: calls.append(len(a[1])) or real(*a))
     texts = [f"{t} {i}" for i, t in enumerate(TEXTS * 5)]
-    results = await asyncio.gather(*(reward_model.score(tiny_rm, t, 512, 16384) for t in texts))
+    results = await asyncio.gather(*(models.score(tiny_rm, t, 512, 16384) for t in texts))
     assert len(results) == 30 and sum(calls) == 30 and len(calls) <= 2
+
+
+async def test_each_request_is_batched_by_its_own_max_batch_tokens(tiny_rm, models, monkeypatch):
+    """Today's batcher kept the first request's max_batch_tokens for every later one, whatever its recipe."""
+    calls = []
+    real = reward_model.score_texts
+    monkeypatch.setattr(reward_model, "score_texts", lambda *a: calls.append((len(a[1]), a[3])) or real(*a))
+    await models.score(tiny_rm, TEXTS[0], 512, 16384)  # the first request of this batcher
+    await asyncio.gather(*(models.score(tiny_rm, t, 512, 64) for t in TEXTS))
+    assert calls[0] == (1, 16384) and sum(n for n, _ in calls[1:]) == len(TEXTS)
+    assert {tokens for _, tokens in calls[1:]} == {64}
+
+
+async def test_an_engine_serves_only_the_models_it_was_given(tiny_rm, models):
+    """The models are the engine's, not the process's: another engine in this process does not serve them."""
+    recipe = resolve({"components": {"reward_model": {"options": {"model": tiny_rm}}}}, "")
+    engine = GradingEngine(Settings(workers=1, sandbox_backend="none"))
+    await engine.start()
+    try:
+        [result] = await engine.score([ScoreItem(task="none", completion="sure here you go")], recipe)
+    finally:
+        await engine.aclose()
+    assert result.reward is None and result.status == "error"
+    assert result.error == f"reward_model: reward model {tiny_rm!r} is not served here (serving: none)"
 
 
 def test_a_recipe_naming_a_model_not_served_is_a_422(service):

@@ -8,9 +8,10 @@ import os
 import pytest
 
 from reward_service.grading.code import grade_code
-from sandbox import BadTests, Limits, Verdict, compile_cache, get_language, judge, parse_tests
+from sandbox import BadTests, Limits, Verdict, get_language, judge, parse_tests
 from sandbox.checkers import Checker, outcome, program
 from sandbox.compare import same_lines, same_tokens_ignoring_case, same_unordered_lines
+from sandbox.sandboxed import compile_key
 
 PY, CPP = get_language("python"), get_language("cpp")
 ECHO = "import sys\nsys.stdout.write(sys.stdin.read())\n"  # its output is its input: each case chooses one
@@ -127,7 +128,8 @@ def test_a_checker_program_accepts_any_right_answer(backend, language, code):
     assert garbage.verdict is Verdict.wrong_answer and "expected two indices" in garbage.tests[0].detail  # exit 2
     if language == "cpp":  # compiled once: the next submission's checker comes from the compile cache
         limits = Limits()
-        assert compile_cache.find(backend, program(Checker(language="cpp", code=code)), limits)[1] is not None
+        key = compile_key(backend, program(Checker(language="cpp", code=code)), limits)
+        assert backend.compile_cache.get(key) is not None
 
 
 PARTIAL_CHECKER = """\

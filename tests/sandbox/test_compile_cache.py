@@ -8,8 +8,8 @@ import os
 from typing import Any
 
 from sandbox import Limits, Verdict, get_language, judge, parse_tests
-from sandbox.compile_cache import CACHE, CompileCache
-from sandbox.judge import OUTPUT_BYTES
+from sandbox.compile_cache import CompileCache
+from sandbox.report import OUTPUT_BYTES
 
 CPP = get_language("cpp")
 ADD = "#include <iostream>\n// {tag}\nint main(){{long long a,b;std::cin>>a>>b;std::cout<<a+b{bug}<<'\\n';}}\n"
@@ -57,7 +57,7 @@ def verdicts(report) -> list[Verdict]:
 
 def test_identical_submission_does_not_compile_again(backend):
     code = add()
-    first = judge(code, CPP, TESTS, backend)  # the process's own cache, as the service uses it
+    first = judge(code, CPP, TESTS, backend)  # the backend's own cache, as the service uses it
     second = judge(code, CPP, TESTS, backend)
     assert first.verdict is second.verdict is Verdict.accepted
     assert (first.compile_cached, second.compile_cached) == (False, True)
@@ -168,4 +168,4 @@ def test_an_entry_larger_than_the_cache_is_not_kept():
     cache.put("small", Compiled(False, stderr="x" * 60))
     cache.put("next", Compiled(False, stderr="x" * 60))
     assert cache.get("big") is None and cache.get("small") is None and cache.get("next") is not None
-    assert cache.bytes == 60 and CACHE.max_bytes == 64 << 20
+    assert cache.bytes == 60 and CompileCache().max_bytes == 64 << 20  # what each backend gets

@@ -92,3 +92,14 @@ def test_the_scorer_keeps_a_bounded_history():
 
     asyncio.run(run())
     assert scorer.failed_requests == 5 and len(scorer.history) == 3  # the counters keep the totals
+
+
+def test_a_chat_completion_is_graded_by_its_last_assistant_message():
+    """One rule with the service (reward_service.schemas.completion_text): the trainer used to glue every
+    assistant turn together, so an earlier turn's answer could count and the tags of two turns ran together."""
+    from trainer.rewards import build_items
+    chat = [{"role": "assistant", "content": "<think>try</think> <answer>5</answer>"},
+            {"role": "tool", "content": "wrong"},
+            {"role": "assistant", "content": "<think>again</think> <answer>4</answer>"}]
+    [item] = build_items(["2+2?"], [chat], None, {"answer": ["4"]})
+    assert item.completion == "<think>again</think> <answer>4</answer>"

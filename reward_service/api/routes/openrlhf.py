@@ -1,8 +1,10 @@
 """OpenRLHF's remote reward protocol (``--reward.remote_url http://host:8000/get_reward``; before 0.10
 ``--remote_rm_url``).
 
-OpenRLHF sends ``query`` = prompt + response as one string, with ``prompts`` and ``labels`` beside it. Its
-protocol has no null, so an item that could not be scored answers 0.0 and ``extra_logs.scored`` = 0 for it.
+OpenRLHF sends ``query`` = prompt + response as one string, with ``prompts`` and ``labels`` beside it; a label
+is the reference, or with ``?task=code`` the tests as JSON (the items are made as the file form makes them,
+:mod:`reward_service.adapters.openrlhf`, so both forms grade alike). Its protocol has no null, so an item
+that could not be scored answers 0.0 and ``extra_logs.scored`` = 0 for it.
 OpenRLHF 0.11 decodes the query with its special tokens; the engine strips the trailing ones (its stop token)
 before grading (``reward_service/grading/special_tokens.py``).
 """
@@ -11,34 +13,29 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
-from reward_service import llm_judge, recipes
+from reward_service.adapters import openrlhf
 from reward_service.api.auth import CallerDep
-from reward_service.api.deps import BackendDep, SettingsDep
+from reward_service.api.deps import BackendDep, SettingsDep, resolved_recipe
 from reward_service.errors import RequestTooLarge
-from reward_service.schemas import OpenRLHFRequest, OpenRLHFResponse, ScoreItem, Status, Task
+from reward_service.schemas import ItemResult, OpenRLHFRequest, OpenRLHFResponse, ScoreItem, Status, Task
 
 router = APIRouter()
 
 
 @router.post("/get_reward", response_model=OpenRLHFResponse, summary="OpenRLHF-compatible rewards")
-async def get_reward(body: OpenRLHFRequest, settings: SettingsDep, backend: BackendDep, caller: CallerDep,
-                     recipe: Annotated[str | None, Query()] = None,
+async def get_reward(body: OpenRLHFRequest, request: Request, settings: SettingsDep, backend: BackendDep,
+                     caller: CallerDep, recipe: Annotated[str | None, Query()] = None,
                      task: Annotated[Task, Query()] = "math") -> OpenRLHFResponse:
+    """The items are built as the file form builds them (:func:`reward_service.adapters.openrlhf.items`)."""
     n = len(body.query)
     if n > settings.max_items:
         raise RequestTooLarge(f"{n} queries; at most {settings.max_items} per request")
-    prompts = body.prompts or [""] * n
-    labels = body.labels or [None] * n
-    items = []
-    for i, (query, prompt, label) in enumerate(zip(body.query, prompts, labels, strict=True)):
-        completion = query[len(prompt):] if prompt and query.startswith(prompt) else query
-        items.append(ScoreItem(id=i, prompt=prompt or None, completion=completion, task=task,
-                               answer=None if label is None else str(label)))
-    resolved = recipes.resolve(recipe, settings.default_recipe)
-    llm_judge.check(resolved, settings.judges)  # a judge it names must be the operator's (else a 422)
-    results = await backend.score(items, resolved, caller=caller)
+    resolved = resolved_recipe(request, recipe)
+    rows = openrlhf.items(body.query, body.prompts, body.labels, task)
+    answers = iter(await backend.score([row for row in rows if isinstance(row, ScoreItem)], resolved, caller=caller))
+    results = [row if isinstance(row, ItemResult) else next(answers) for row in rows]  # refused rows as they are
     rewards = [r.reward if r.reward is not None else 0.0 for r in results]
     logs: dict[str, list[float]] = {"scored": [1.0 if r.status is Status.ok else 0.0 for r in results]}
     for name in sorted(c.name for c in resolved.components):  # every component, every call: OpenRLHF sends one

@@ -1,5 +1,5 @@
-"""Assert-style tests (HumanEval's ``check(candidate)``, MBPP's and verl's ``assert f(x) == y``), run where
-the candidate cannot reach them, and where they cannot reach us.
+"""The ``asserts`` kind: test code (HumanEval's ``check(candidate)``, MBPP's and verl's ``assert f(x) == y``),
+run where the candidate cannot reach it, and where it cannot reach us.
 
 Running test code in the candidate's process lets it win without solving anything: ``os._exit(0)`` before the
 asserts, a patched ``check``, an object whose ``__eq__`` is always true. And the test code is the caller's,
@@ -31,31 +31,23 @@ import ast
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sandbox.assert_values import decode
-from sandbox.backends.base import Backend, Session, SessionBroken
+from sandbox.backends.base import SessionBroken
 from sandbox.compare import parse_result
-from sandbox.judge import (
-    DETAIL_BYTES,
-    OUTPUT_BYTES,
-    RECV_SLACK_S,
-    Report,
-    TestReport,
-    Unsupported,
-    Verdict,
-    _job,
-    clip,
-    process_failure,
-)
-from sandbox.languages import Language
-from sandbox.languages.base import Program
+from sandbox.kinds.base import Context
+from sandbox.languages.base import Language, Program
 from sandbox.languages.python import FIND_FUNCTION
-from sandbox.limits import Limits
+from sandbox.report import DETAIL_BYTES, TestReport, Unsupported, Verdict, clip, process_failure
+from sandbox.sandboxed import RECV_SLACK_S, Candidate, Sandboxed
 from sandbox.stream import LineTooLong, Stream
-from sandbox.testcases import AssertTests, BadTests
+from sandbox.testcases import AssertTests, BadTests, TestSuite
 
-_HERE = Path(__file__).resolve().parent
+if TYPE_CHECKING:
+    from sandbox.runner import Answer
+
+_HERE = Path(__file__).resolve().parents[1]
 VALUES = (_HERE / "assert_values.py").read_text()
 TEST_PROCESS = (_HERE / "assert_host.py").read_text()
 MAX_CALLS = 100_000       # calls one test may make; more is the test looping on a candidate that never settles
@@ -91,12 +83,11 @@ with open(os.environ["SANDBOX_RESULT"], "w") as out:
 class _Call:
     """What one call through the proxy came to: the reply for the test process, or the verdict that ends it."""
 
-    def __init__(self, reply: dict[str, Any] | None = None, fatal: TestReport | None = None,
-                 broken: bool = False) -> None:
-        self.reply, self.fatal, self.broken = reply, fatal, broken
+    def __init__(self, reply: dict[str, Any] | None = None, fatal: TestReport | None = None) -> None:
+        self.reply, self.fatal = reply, fatal
 
 
-def _answer(run: dict[str, Any]) -> _Call:
+def _answer(run: Answer) -> _Call:
     failed = process_failure(run)
     if failed is not None:
         return _Call(fatal=failed)
@@ -121,23 +112,23 @@ def _answer(run: dict[str, Any]) -> _Call:
 
 
 class _TestProcess:
-    """The test code's own sandbox: a session apart from the candidate's, where the test process is a
-    streaming run; messages are JSON lines both ways."""
+    """The test code's own sandbox: a session apart from the candidate's, built before it; the test process
+    is a streaming run there, started when the test runs. Messages are JSON lines both ways."""
 
-    def __init__(self, backend: Backend, tests: AssertTests, limits: Limits, deadline: float) -> None:
-        self.session, self.stream = backend.session(limits), None
+    def __init__(self, context: Context) -> None:
+        self.sandboxed = Sandboxed(context.backend, context.limits)
+        self.stream: Stream | None = None
         try:
-            self.session.send(_job(TEST_PROGRAM, limits, backend, False, None))
-            answer = self.session.recv(limits.compile_time_s + RECV_SLACK_S)
-            if "error" in answer:
-                raise SessionBroken(answer["error"])
-            setup = {"code": tests.code, "setup": tests.setup, "entry_point": tests.entry_point,
-                     "call_check": tests.call_check, "max_calls": MAX_CALLS}
-            self.stream = Stream(self.session, json.dumps(setup) + "\n", max(0.1, deadline - time.monotonic()),
-                                 MESSAGE_BYTES)
+            self.sandboxed.build(TEST_PROGRAM)
         except BaseException:
-            self.session.close(anomaly=True)
+            self.sandboxed.close()
             raise
+
+    def start(self, tests: AssertTests, deadline: float) -> None:
+        setup = {"code": tests.code, "setup": tests.setup, "entry_point": tests.entry_point,
+                 "call_check": tests.call_check, "max_calls": MAX_CALLS}
+        self.stream = self.sandboxed.stream(json.dumps(setup) + "\n", max(0.1, deadline - time.monotonic()),
+                                            MESSAGE_BYTES)
 
     def send(self, message: dict[str, Any]) -> None:
         assert self.stream is not None
@@ -168,27 +159,15 @@ class _TestProcess:
         """End it (killed if it still runs) and its sandbox; a sandbox that does not answer is discarded."""
         try:
             if self.stream is not None:
-                self.stream.finish(RECV_SLACK_S)
+                self.sandboxed.finish(self.stream)
         except SessionBroken:
-            self.session.close(anomaly=True)
-            return
-        self.session.close()
+            pass  # out of step: closed as an anomaly
+        self.sandboxed.close()
 
 
-def _call(session: Session, call: dict[str, Any], limits: Limits, deadline: float) -> _Call:
-    wall = min(limits.time_s, deadline - time.monotonic())
-    if wall <= 0.05:
-        return _Call(fatal=TestReport(Verdict.time_limit, detail=f"the submission's {limits.item_time_s:g} s "
-                                                                  "budget was used up"))
-    session.send({"stdin": json.dumps(call), "wall_s": wall})
-    try:
-        run = session.recv(wall + RECV_SLACK_S)
-    except SessionBroken as exc:  # the program took the runner down with it, or froze it
-        return _Call(fatal=TestReport(Verdict.runtime_error, detail=clip(f"the sandbox runner failed: {exc}",
-                                                                         DETAIL_BYTES)), broken=True)
-    if "error" in run:
-        raise SessionBroken(run["error"])
-    return _answer(run)
+def _call(candidate: Candidate, call: dict[str, Any]) -> _Call:
+    ran = candidate.run(json.dumps(call))
+    return _Call(fatal=ran) if isinstance(ran, TestReport) else _answer(ran)
 
 
 def _verdict(done: dict[str, Any]) -> TestReport:
@@ -210,24 +189,24 @@ def _verdict(done: dict[str, Any]) -> TestReport:
                                                         DETAIL_BYTES))
 
 
-def _run(session: Session, test: _TestProcess, limits: Limits, deadline: float) -> tuple[TestReport, bool, tuple]:
-    """(the test's report, whether the candidate's session is out of step: a call took its runner down, the
-    names the test took from the candidate)."""
+def _run(candidate: Candidate, test: _TestProcess) -> tuple[TestReport, tuple[str, ...]]:
+    """(the test's report, the names the test took from the candidate)."""
+    limits = candidate.budget.limits
     while True:
-        message = test.recv(deadline)
+        message = test.recv(candidate.budget.deadline)
         if message is None:
             return TestReport(Verdict.time_limit, detail=f"the tests did not end within the submission's "
-                                                         f"{limits.item_time_s:g} s budget"), False, ()
+                                                         f"{limits.item_time_s:g} s budget"), ()
         if "done" in message:
             borrowed = message["done"].get("borrowed") or ()
-            return _verdict(message["done"]), False, tuple(str(name)[:100] for name in borrowed[:20])
+            return _verdict(message["done"]), tuple(str(name)[:100] for name in borrowed[:20])
         if "died" in message or "setup_failed" in message:
             why = message.get("died") or message.get("setup_failed")
             return TestReport(Verdict.runtime_error, detail=clip(f"the test process failed: {why}",
-                                                                 DETAIL_BYTES)), False, ()
-        outcome = _call(session, message["call"], limits, deadline)
+                                                                 DETAIL_BYTES)), ()
+        outcome = _call(candidate, message["call"])
         if outcome.fatal is not None:
-            return outcome.fatal, outcome.broken, ()
+            return outcome.fatal, ()
         test.send(outcome.reply or {})
 
 
@@ -257,31 +236,40 @@ def continued(code: str, tests: AssertTests) -> str:
     return code
 
 
-def judge_asserts(code: str, language: Language, tests: AssertTests, backend: Backend, limits: Limits) -> Report:
-    """Run ``tests`` against ``code`` (see :func:`continued`): one test, accepted when the test code ends
-    without an error."""
-    if language.name != "python":
-        raise Unsupported(f"assert-style tests are Python test code; they cannot test {language.name}")
-    program = Program(files={"solution.py": continued(code, tests), "harness.py": CALL_HARNESS},
-                      run=["python3", "harness.py"], python_inproc=True)
-    deadline = time.monotonic() + limits.item_time_s
-    try:
-        session = backend.session(limits)
-    except SessionBroken as exc:
-        return Report(Verdict.sandbox_error, 0, 1, compile_output=clip(str(exc), OUTPUT_BYTES), backend=backend.name)
-    anomaly, test = True, None
-    try:
-        session.send(_job(program, limits, backend, False, None))
-        answer = session.recv(limits.compile_time_s + RECV_SLACK_S)
-        if "error" in answer:
-            raise SessionBroken(answer["error"])
-        test = _TestProcess(backend, tests, limits, deadline)
-        report, anomaly, borrowed = _run(session, test, limits, deadline)
-    except SessionBroken as exc:
-        return Report(Verdict.sandbox_error, 0, 1, compile_output=clip(str(exc), OUTPUT_BYTES), backend=backend.name)
-    finally:
-        session.close(anomaly=anomaly)
-        if test is not None:
-            test.close()
-    accepted = report.verdict is Verdict.accepted
-    return Report(report.verdict, int(accepted), 1, (report,), None, backend.name, borrowed=borrowed)
+class _Grader:
+    """One test: the test code run to its end, each call through the proxy a run of the candidate."""
+
+    def __init__(self, tests: AssertTests, context: Context) -> None:
+        self.tests = tests
+        self.borrowed: tuple[str, ...] = ()
+        self.process = _TestProcess(context)
+
+    def run(self, candidate: Candidate, index: int) -> TestReport:
+        self.process.start(self.tests, candidate.budget.deadline)
+        report, self.borrowed = _run(candidate, self.process)
+        return report
+
+    def close(self) -> None:
+        self.process.close()
+
+
+class AssertStyle:
+    name = "asserts"
+
+    def program(self, code: str, language: Language, suite: TestSuite) -> Program:
+        """The candidate's program (see :func:`continued`) and the harness that runs one call of it."""
+        if language.name != "python":
+            raise Unsupported(f"assert-style tests are Python test code; they cannot test {language.name}")
+        assert suite.asserts is not None
+        return Program(files={"solution.py": continued(code, suite.asserts), "harness.py": CALL_HARNESS},
+                       run=["python3", "harness.py"], python_inproc=True)
+
+    def count(self, suite: TestSuite) -> int:
+        return 1  # accepted when the test code ends without an error
+
+    def start(self, suite: TestSuite, context: Context) -> _Grader:
+        assert suite.asserts is not None
+        return _Grader(suite.asserts, context)
+
+
+ASSERTS = AssertStyle()
