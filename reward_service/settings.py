@@ -205,6 +205,35 @@ class Settings(BaseSettings):
                                           "details.stripped_tokens says what went. Set it on the API and on "
                                           "every worker alike.")
 
+    # The sandbox as a tool: /run_code, /run_jupyter, /sessions (run by the API process, on sandbox_backend)
+    tool_concurrency: int = Field(16, ge=1, le=1024, description="Tool sandbox calls running at once (threads: "
+                                  "each holds one while its code runs; the event loop never waits on one); more "
+                                  "wait their turn. Every sandbox has its own CPU quota and memory limit, so this "
+                                  "bounds memory and processes; 16 keeps 2 cores busy with room for start-ups.")
+    tool_max_timeout_s: float = Field(60.0, gt=0, le=600, description="The most a caller gets for run_timeout, "
+                                      "compile_timeout, cell_timeout and a session run's timeout_s; more is cut "
+                                      "to it (a policy may ask for an hour). 60: what a code item's test may ask.")
+    tool_max_memory_mb: int = Field(1024, ge=32, le=65536, description="The most memory (MiB) a caller gets: "
+                                    "memory_limit_MB or a session's limits.memory_mb above it, and "
+                                    "SandboxFusion's -1 ('no limit'), are cut to it. 1024: verl's default ask.")
+    tool_max_files: int = Field(64, ge=0, le=10_000, description="At most this many paths in files or "
+                                "fetch_files of one request (422 naming the field).")
+    tool_max_file_bytes: int = Field(8 * 1024 * 1024, ge=0, description="Bytes (decoded) of all the files one "
+                                     "request uploads, at most (422 naming the file past it): they land in the "
+                                     "sandbox's 64 MiB scratch space, beside what the program writes.")
+    session_ttl_s: float = Field(300.0, gt=0, le=86_400, description="A session not called for this long is "
+                                 "closed and all its state dropped (its next call: 410, then 404); each call "
+                                 "starts the count again. A caller may ask for another ttl_s, up to "
+                                 "session_max_ttl_s. 300: a rollout's turns come seconds apart.")
+    session_max_ttl_s: float = Field(3600.0, gt=0, le=7 * 86_400, description="A session's whole life at most, "
+                                     "however busy (then 410), and the longest ttl_s a caller may ask: a "
+                                     "leaked session cannot hold a sandbox for ever.")
+    sessions_per_key: int = Field(64, ge=1, description="Live sessions one API key may hold; past it 429 with "
+                                  "Retry-After (when its soonest session expires). 64: a rollout batch's "
+                                  "concurrent tool calls on one trainer.")
+    sessions_max: int = Field(256, ge=1, description="Live sessions in this process, all keys together; past it "
+                              "429. Each holds a Python process in a sandbox of its own (idle: tens of MB).")
+
     # Operations
     log_format: Literal["json", "text"] = Field("json", description="json: one object per line, with the "
                                                                     "request id; text: for humans.")
@@ -218,6 +247,8 @@ class Settings(BaseSettings):
             raise ValueError("metrics_port must differ from port")
         if self.code_item_timeout_s < self.item_timeout_s:
             raise ValueError("code_item_timeout_s must be >= item_timeout_s")
+        if self.session_ttl_s > self.session_max_ttl_s:
+            raise ValueError("session_ttl_s must be <= session_max_ttl_s")
         if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("redis_url must start with redis://, rediss:// or unix://")
         if PLACEHOLDER_KEY in (self.api_keys or "").replace(" ", "").split(","):

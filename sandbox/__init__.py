@@ -21,10 +21,13 @@ from sandbox.languages import ALIASES, LANGUAGES, Language, get_language
 from sandbox.limits import Limits
 from sandbox.report import Report, TestReport, Unsupported, Verdict
 from sandbox.testcases import BadTests, TestSuite, parse_tests
+from sandbox.tool import CellResult, Execution, Output, Repl, ReplGone, ToolError, execute
 
 __all__ = ["ALIASES", "BACKENDS", "LANGUAGES", "Backend", "BadTests", "Language", "Limits", "Report",
            "SandboxUnavailable", "TestReport", "TestSuite", "Unsupported", "Verdict", "available", "get_backend",
-           "get_language", "judge", "parse_tests", "status"]
+           "get_language", "judge", "parse_tests", "status",
+           # the sandbox as a tool (sandbox.tool)
+           "CellResult", "Execution", "Output", "Repl", "ReplGone", "ToolError", "execute"]
 
 BACKENDS = Backends()  # this process's: warm containers are reused by every judge() call
 atexit.register(lambda: BACKENDS.close())  # the one set then (a test may have swapped in its own)

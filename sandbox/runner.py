@@ -7,6 +7,7 @@ Protocol (one JSON object per line; any number of sessions on one stdin, until e
     runner → {"compile": {"ok": bool, "stderr": str, "time_s": float, "artifacts": {name: [base64, mode]}, ...}}
     host → {"stdin": str, "wall_s": float}   (one per test; the expected output never comes in)
     runner → {"stdout": str, "exit": int | null, "signal": int | null, "time_s": float, ...}
+    (a tool call's job may carry "b64files": {path: base64}, its test "fetch": [path]: the answer's "fetched")
     host → {"stdin": str, "wall_s": float, "stream": true}   (a streaming test: see below)
     runner → {"out": str} ... as the program writes; host → {"in": str}, {"eof": true}, {"kill": true}
     runner → the same answer as for any test, its stdout empty (it went out as {"out": ...})
@@ -88,15 +89,20 @@ Files = dict[str, tuple[str, int]]  # {name: [base64, mode]}: what a compile mad
 Message = dict[str, Any]  # a line from the host, before it is known which message it is
 
 
-class RunLimits(TypedDict):
-    """A program's limits (``Limits.runner_limits`` on the host); an rlimit of None is not set."""
-
+class _RunLimits(TypedDict):
     wall_s: float
     cpu_s: float
     fsize_mb: int
     output_bytes: int
     address_space_mb: int | None
     nproc: int | None
+
+
+class RunLimits(_RunLimits, total=False):
+    """A program's limits (``Limits.runner_limits`` on the host); an rlimit of None is not set.
+    ``stderr_bytes``: how much of its stderr is kept (``STDERR_KEEP`` unless said)."""
+
+    stderr_bytes: int
 
 
 class _Job(TypedDict):
@@ -113,10 +119,12 @@ class _Job(TypedDict):
 
 class Job(_Job, total=False):
     """host → runner: a session. ``binary``: the files an identical compile made (there is no compile then);
-    ``artifacts``: send back what the compile makes, up to this many bytes."""
+    ``artifacts``: send back what the compile makes, up to this many bytes; ``b64files``: the caller's own
+    files ({relative path: base64}), written before the compile (a tool call's data)."""
 
     binary: Files
     artifacts: int
+    b64files: dict[str, str]
 
 
 class _Test(TypedDict):
@@ -125,9 +133,12 @@ class _Test(TypedDict):
 
 
 class Test(_Test, total=False):
-    """host → runner: one test (``stream``: its stdin stays open, its stdout is relayed)."""
+    """host → runner: one test (``stream``: its stdin stays open, its stdout is relayed; ``fetch``: files of
+    the work dir to send back after it, ``fetch_bytes`` at most together)."""
 
     stream: bool
+    fetch: list[str]
+    fetch_bytes: int
 
 
 # host → runner while a streaming test runs ("in" is a keyword: the functional form)
@@ -135,11 +146,14 @@ Relay = TypedDict("Relay", {"in": str, "eof": bool, "kill": bool}, total=False)
 
 
 class Ran(TypedDict):
-    """How a program ended: what it wrote (stdout relayed as it came, for a streaming test: empty here), its
-    exit, the limits it hit, its time and peak memory."""
+    """How a program ended: what it wrote (stdout relayed as it came, for a streaming test: empty here) and
+    how many bytes of each it wrote in all (what is kept may be less), its exit, the limits it hit, its time
+    and peak memory."""
 
     stdout: str
     stderr: str
+    stdout_bytes: int
+    stderr_bytes: int
     timed_out: bool
     output_limit: bool
     exit: int | None
@@ -150,10 +164,15 @@ class Ran(TypedDict):
     oom: bool
 
 
-class Answer(Ran):
-    """runner → host: a test's answer; ``result``: what the program left in $SANDBOX_RESULT."""
-
+class _Answer(Ran):
     result: str | None
+
+
+class Answer(_Answer, total=False):
+    """runner → host: a test's answer; ``result``: what the program left in $SANDBOX_RESULT; ``fetched``: the
+    files asked for that are there, regular and within the bytes allowed ({path: base64})."""
+
+    fetched: dict[str, str]
 
 
 class Build(TypedDict, total=False):
@@ -163,6 +182,8 @@ class Build(TypedDict, total=False):
     ok: bool
     stdout: str
     stderr: str
+    stdout_bytes: int
+    stderr_bytes: int
     timed_out: bool
     output_limit: bool
     exit: int | None
@@ -205,7 +226,8 @@ SPARES = 4  # made per request, through one intermediate (it costs a fork and an
 # The answer to a test when a program has re-limited or re-niced the runner (and so all it would start).
 TAMPERED: Answer = {"stdout": "", "stderr": "the submission changed the limits or the scheduling of the sandbox's own "
             "processes", "exit": None, "signal": signal.SIGKILL, "time_s": 0.0, "cpu_s": 0.0, "max_rss_kb": 0,
-            "timed_out": False, "output_limit": False, "oom": False, "result": None}
+            "timed_out": False, "output_limit": False, "oom": False, "result": None, "stdout_bytes": 0,
+            "stderr_bytes": 0}
 # Signals a program can send that could reach the runner: as PID 1 it gets only those it has a handler
 # for (Python installs one for SIGINT); ignored, none does. Not SIGCHLD: ignoring it breaks wait4.
 SHIELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
@@ -672,31 +694,35 @@ def _feed(writer: int, data: bytes) -> tuple[int | None, bytes]:
     return writer, data
 
 
-def _read_ready(ready: list[int], readers: dict[int, bytearray], out_r: int, cap: int, head: bool) -> bool:
-    """Read what ``ready`` pipes hold into their buffers (closing them at EOF); True once stdout passes ``cap``.
-    Of stderr only the ``head`` or the tail is kept."""
+def _read_ready(ready: list[int], readers: dict[int, bytearray], out_r: int, cap: int, head: bool,
+                keep: int, sizes: dict[int, int]) -> bool:
+    """Read what ``ready`` pipes hold into their buffers (closing them at EOF), counting it in ``sizes``;
+    True once stdout passes ``cap``. Of stderr only the ``head`` or the tail, ``keep`` bytes, is kept."""
     for fd in ready:
         chunk = os.read(fd, 65536)
         if not chunk:
             os.close(fd)
             del readers[fd]
             continue
+        sizes[fd] += len(chunk)
         buf = readers[fd]
         buf += chunk
-        if fd != out_r and len(buf) > 2 * STDERR_KEEP:  # a flood of stderr must not grow us
+        if fd != out_r and len(buf) > 2 * keep:  # a flood of stderr must not grow us
             if head:
-                del buf[STDERR_KEEP + 1:]
+                del buf[keep + 1:]
             else:
-                del buf[:-STDERR_KEEP]
+                del buf[:-keep]
     return out_r in readers and len(readers[out_r]) > cap
 
 
 def _pump(pid: int, data: bytes, stdin_w: int, out_r: int, err_r: int, deadline: float, cap: int,
-          head: bool) -> tuple[bytearray, bytearray, bool, bool, Reaped | None]:
+          head: bool, keep: int) -> tuple[bytearray, bytearray, bool, bool, Reaped | None, tuple[int, int]]:
     """Feed stdin and collect output until the program exits (a daemon holding its pipes does not count),
-    the deadline passes or stdout passes ``cap``. Returns (out, err, timed_out, over, wait4 result or None)."""
+    the deadline passes or stdout passes ``cap``. Returns (out, err, timed_out, over, wait4 result or None,
+    (bytes written to stdout, to stderr))."""
     out, err = bytearray(), bytearray()
     readers = {out_r: out, err_r: err}
+    sizes = {out_r: 0, err_r: 0}
     writer: int | None = stdin_w
     if not data:
         os.close(stdin_w)
@@ -721,10 +747,10 @@ def _pump(pid: int, data: bytes, stdin_w: int, out_r: int, err_r: int, deadline:
         ready_r, ready_w, _ = select.select(waiting, [writer] if writer is not None else [], [], max(timeout, 0))
         if ready_w and writer is not None:
             writer, data = _feed(writer, data)
-        over = _read_ready([fd for fd in ready_r if fd != pidfd], readers, out_r, cap, head)
+        over = _read_ready([fd for fd in ready_r if fd != pidfd], readers, out_r, cap, head, keep, sizes)
     for fd in list(readers) + [fd for fd in (writer, pidfd) if fd is not None]:
         os.close(fd)
-    return out, err, timed_out, over, exited
+    return out, err, timed_out, over, exited, (sizes[out_r], sizes[err_r])
 
 
 def run_program(argv: list[str], stdin: str, limits: RunLimits, wall: float, cwd: str, env: dict[str, str],
@@ -735,14 +761,15 @@ def run_program(argv: list[str], stdin: str, limits: RunLimits, wall: float, cwd
     started = time.monotonic()
     spec: Spec = {"argv": argv, "limits": limits, "wall": wall, "cwd": cwd, "env": env}
     pid, stdin_w, out_r, err_r = _spawn(spec, here, zygote)
-    cap = limits["output_bytes"]
-    out, err, timed_out, over, exited = _pump(pid, _encode(stdin), stdin_w, out_r, err_r, started + wall, cap, head)
+    cap, keep = limits["output_bytes"], limits.get("stderr_bytes") or STDERR_KEEP
+    out, err, timed_out, over, exited, sizes = _pump(pid, _encode(stdin), stdin_w, out_r, err_r, started + wall,
+                                                     cap, head, keep)
     return _ended(pid, exited, started, oom_before, bytes(out[:cap]).decode("utf-8", "replace"),
-                  bytes(err[:STDERR_KEEP] if head else err[-STDERR_KEEP:]).decode("utf-8", "replace"), timed_out, over)
+                  bytes(err[:keep] if head else err[-keep:]).decode("utf-8", "replace"), timed_out, over, sizes)
 
 
 def _ended(pid: int, exited: Reaped | None, started: float, oom_before: int | None, stdout: str, stderr: str,
-           timed_out: bool, output_limit: bool) -> Ran:
+           timed_out: bool, output_limit: bool, sizes: tuple[int, int]) -> Ran:
     """How a program that stopped (or ran out of time: its group is killed now) ended, with what it wrote."""
     _kill_group(pid)  # the program's own children go with it
     if exited is None:
@@ -751,7 +778,8 @@ def _ended(pid: int, exited: Reaped | None, started: float, oom_before: int | No
     elapsed = time.monotonic() - started
     oom_after = _oom_kills()
     return {
-        "stdout": stdout, "stderr": stderr, "timed_out": timed_out, "output_limit": output_limit,
+        "stdout": stdout, "stderr": stderr, "stdout_bytes": sizes[0], "stderr_bytes": sizes[1],
+        "timed_out": timed_out, "output_limit": output_limit,
         "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
         "time_s": round(elapsed, 4),
@@ -822,18 +850,19 @@ def _relay(channel: Channel, pending: bytes, stdin_open: bool) -> tuple[bytes, b
     return pending, stdin_open, channel.eof
 
 
-def _stream_out(fd: int, err: bytearray | None) -> bool:
-    """Relay what ``fd`` holds (stdout as it comes; stderr's tail kept in ``err``); False at its end."""
+def _stream_out(fd: int, err: bytearray | None) -> int:
+    """Relay what ``fd`` holds (stdout as it comes; stderr's tail kept in ``err``): how many bytes, 0 at its
+    end."""
     chunk = os.read(fd, 65536)
     if not chunk:
         os.close(fd)
-        return False
+        return 0
     if err is None:
         _send({"out": chunk.decode("utf-8", "surrogateescape")})
     else:
         err += chunk
         del err[:-STDERR_KEEP]
-    return True
+    return len(chunk)
 
 
 def run_streaming(argv: list[str], stdin: str, limits: RunLimits, wall: float, cwd: str, env: dict[str, str],
@@ -847,6 +876,7 @@ def run_streaming(argv: list[str], stdin: str, limits: RunLimits, wall: float, c
     pidfd = os.pidfd_open(pid)
     err = bytearray()
     readers: dict[int, bytearray | None] = {out_r: None, err_r: err}
+    sizes = {out_r: 0, err_r: 0}
     pending, stdin_open, stop = _encode(stdin), True, False
     timed_out, drain_until = False, 0.0
     exited: Reaped | None = None
@@ -865,7 +895,9 @@ def run_streaming(argv: list[str], stdin: str, limits: RunLimits, wall: float, c
         if pidfd in ready:
             exited, drain_until = os.wait4(pid, 0), time.monotonic() + 0.05
         for fd in [fd for fd in ready if fd in readers]:
-            if not _stream_out(fd, readers[fd]):
+            got = _stream_out(fd, readers[fd])
+            sizes[fd] += got
+            if not got:
                 del readers[fd]
         if channel.fd in ready:
             channel.fill()
@@ -881,7 +913,7 @@ def run_streaming(argv: list[str], stdin: str, limits: RunLimits, wall: float, c
     for fd in list(readers) + [fd for fd in (writer, pidfd) if fd is not None]:
         os.close(fd)
     return _ended(pid, exited, started, oom_before, "", bytes(err[-STDERR_KEEP:]).decode("utf-8", "replace"),
-                  timed_out, False)
+                  timed_out, False, (sizes[out_r], sizes[err_r]))
 
 
 def _read_regular(path: str, cap: int) -> tuple[bytes, int] | None:
@@ -917,17 +949,43 @@ def _read_result(path: str, cap: int) -> tuple[str | None, bool]:
 
 
 def _write_files(work: str, job: Job) -> None:
-    """The sources, and the files an earlier compile of them made (from the host's cache), with their modes."""
+    """The sources, the caller's own files, and the files an earlier compile of them made (from the host's
+    cache), with their modes."""
     for name, text in job["files"].items():
         with open(os.path.join(work, name), "wb") as f:
             f.write(_encode(text))
-    for name, (data, mode) in (job.get("binary") or {}).items():
-        path = os.path.join(work, name)
+    given = [(name, (data, 0o644)) for name, data in (job.get("b64files") or {}).items()]
+    for name, (data, mode) in given + list((job.get("binary") or {}).items()):
+        path = _inside(work, name)
+        if path is None:
+            raise ValueError(f"not a path inside the work dir: {name[:200]!r}")
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as f:
             os.fchmod(fd, mode & 0o777)
             f.write(base64.b64decode(data))
+
+
+def _inside(work: str, name: str) -> str | None:
+    """``name``'s path under ``work``; None unless it is relative, without ``..``, and stays there once
+    symlinks are followed (a program may have made some)."""
+    if not name or "\0" in name or os.path.isabs(name) or ".." in name.split("/"):
+        return None
+    path = os.path.join(work, name)
+    return path if os.path.realpath(path).startswith(os.path.realpath(work) + os.sep) else None
+
+
+def _fetch(work: str, names: list[str], max_bytes: int) -> dict[str, str]:
+    """{name: base64} of the files asked for that are regular files inside ``work``, while they fit
+    ``max_bytes`` together; one that does not fit, or is not there, is left out."""
+    fetched: dict[str, str] = {}
+    for name in names:
+        path = _inside(work, name)
+        read = _read_regular(path, max_bytes) if path is not None else None
+        if read is not None and len(read[0]) <= max_bytes:
+            max_bytes -= len(read[0])
+            fetched[name] = base64.b64encode(read[0]).decode()
+    return fetched
 
 
 def _artifacts(work: str, sources: dict[str, str], max_bytes: int) -> Files | None:
@@ -1082,7 +1140,7 @@ def _session(job: Job, channel: Channel, messages: Iterator[Message], zygote: Zy
             built = ran["exit"] == 0 and not ran["timed_out"]
             answer = cast("Build", {"ok": built, **ran})
             if built and max_bytes and (not alone or _clear(zygote)):  # nothing of the compile left
-                answer["artifacts"] = _artifacts(work, job["files"], max_bytes)
+                answer["artifacts"] = _artifacts(work, {**job["files"], **(job.get("b64files") or {})}, max_bytes)
             _send({"compile": answer})
         else:
             _send({"compile": {"ok": True}})
@@ -1108,7 +1166,10 @@ def _session(job: Job, channel: Channel, messages: Iterator[Message], zygote: Zy
             else:
                 ran = run_program(*args, here, None if first else zygote)
             text, over = _read_result(result_path, limits["output_bytes"])
-            _send({**ran, "result": text, "output_limit": ran["output_limit"] or over})
+            tested = cast("Answer", {**ran, "result": text, "output_limit": ran["output_limit"] or over})
+            if test.get("fetch"):
+                tested["fetched"] = _fetch(work, test["fetch"], test.get("fetch_bytes") or 0)
+            _send(tested)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -8,6 +8,7 @@ problems and stateful sessions are the same shape.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -28,13 +29,15 @@ class Stream:
         self.session, self.max_line_bytes = session, max_line_bytes
         self.result: dict[str, Any] | None = None  # the runner's answer, once the program has ended
         self._buf = bytearray()
+        self._sending = threading.Lock()  # kill() may come from another thread while write() sends
         start: Test = {"stdin": stdin, "wall_s": wall_s, "stream": True}
         session.send(start)
 
     def write(self, text: str) -> None:
         if self.result is None:
             relay: Relay = {"in": text}
-            self.session.send(relay)
+            with self._sending:
+                self.session.send(relay)
 
     def line(self, deadline: float) -> bytes | None:
         """The program's next line of stdout (without its newline); None once it has ended (``result`` says
@@ -62,6 +65,13 @@ class Stream:
             if "error" in message:
                 raise SessionBroken(str(message["error"]))
             self.result = message
+
+    def kill(self) -> None:
+        """End the program now, from any thread, without waiting: the reader's :meth:`line` then ends."""
+        if self.result is None:
+            kill: Relay = {"kill": True}
+            with self._sending:
+                self.session.send(kill)
 
     def finish(self, timeout: float) -> dict[str, Any]:
         """End the program now if it still runs; the runner's answer (what it wrote meanwhile is dropped)."""

@@ -13,10 +13,13 @@ from reward_service import __version__, components
 from reward_service.api import auth, docs, errors, metrics
 from reward_service.api.limits import BodySizeLimit
 from reward_service.api.routes import health, jobs, openrlhf, score
+from reward_service.api.routes import sessions as session_routes
+from reward_service.api.routes import tools as tool_routes
 from reward_service.queue.base import GradingBackend, SharedCounters
 from reward_service.queue.jobs import JobStore, MemoryJobs
 from reward_service.reward_model import RewardModels
 from reward_service.settings import Settings, get_settings
+from reward_service.tools import Tools
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +57,12 @@ def create_app(settings: Settings | None = None, backend: GradingBackend | None 
         shared = app.state.backend if isinstance(app.state.backend, SharedCounters) else None
         app.state.rate_limiter = auth.RateLimiter(settings.rate_limit_per_minute, shared)
         auth.warn_if_open(app.state.keys, settings)
+        app.state.tools = Tools(settings)  # /run_code, /run_jupyter, /sessions: run by this process
         log.info("reward service ready: %s", app.state.backend.describe())
         try:
             yield
         finally:
+            await app.state.tools.aclose()  # every session's sandbox goes with the process
             if own:
                 await app.state.backend.aclose()
 
@@ -76,4 +81,6 @@ def create_app(settings: Settings | None = None, backend: GradingBackend | None 
         app.include_router(module.router)
     for module in (score, openrlhf, jobs):  # jobs' routes take the caller themselves (they own jobs by it)
         app.include_router(module.router, dependencies=[] if module is jobs else [Depends(auth.caller)])
+    for module in (tool_routes, session_routes):  # the sandbox as a tool: each route takes the caller itself
+        app.include_router(module.router)
     return app

@@ -4,6 +4,8 @@ Keys come from ``REWARD_API_KEYS`` (comma-separated) and/or ``REWARD_API_KEYS_FI
 comments); an entry ``sha256:<hex>`` is a key given by its hash, so the file need not hold secrets. Only
 SHA-256 digests are kept in memory and a presented key is compared with every one of them in constant time.
 A caller is known by its key id, the first 16 hex digits of the digest: jobs are owned by it, logs show it.
+A key is sent as ``Authorization: Bearer <key>`` or as the HTTP Basic password with any user name (clients
+that take only a URL: ``http://any:KEY@host:8000``); the header is never logged, only the key id.
 With no key configured auth is off (the embedded default) and the service says so loudly at start-up.
 
 Auth comes first: :class:`Authenticate` answers 401 before a body is read or validated, so a caller without
@@ -14,6 +16,8 @@ is served only on ``REWARD_METRICS_PORT`` (for the operator's Prometheus; the AP
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -118,14 +122,33 @@ async def caller(request: Request) -> str:
     return owner
 
 
-MISSING = "missing or invalid API key (send 'Authorization: Bearer <key>')"
+MISSING = "missing or invalid API key (send 'Authorization: Bearer <key>', or the key as the Basic password)"
 OPEN = ("/healthz", "/readyz", "/openapi.json", "/docs")  # and the docs' assets: no key needed
 
 
 def identify(keys: KeyRing, header: str) -> str | None:
-    """The key id of a bearer ``header``'s valid key, else None."""
+    """The key id of the valid key in an ``Authorization`` header, else None: ``Bearer <key>``, or HTTP Basic
+    with the key as the password and any user name (what a URL's ``http://any:KEY@host`` becomes in requests
+    and httpx, for clients that take only a URL: verl, SkyRL, SandboxFusion's client)."""
     scheme, _, token = header.partition(" ")
-    return keys.identify(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    token = token.strip()
+    if not token:
+        return None
+    if scheme.lower() == "basic":
+        token = _basic_password(token)
+    elif scheme.lower() != "bearer":
+        return None
+    return keys.identify(token) if token else None
+
+
+def _basic_password(credentials: str) -> str:
+    """The password of Basic ``credentials`` (base64 of ``user:password``), '' when they are not that."""
+    try:
+        decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return ""
+    _, colon, password = decoded.partition(":")
+    return password if colon else ""
 
 
 class Authenticate:

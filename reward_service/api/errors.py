@@ -8,7 +8,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from reward_service.errors import (
+    Gone,
     GraderUnavailable,
+    InvalidInput,
     NotFound,
     Overloaded,
     RequestTooLarge,
@@ -39,6 +41,15 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestTooLarge)
     async def _too_large(_: Request, exc: RequestTooLarge) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=413)
+
+    @app.exception_handler(Gone)
+    async def _gone(_: Request, exc: Gone) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=410)
+
+    @app.exception_handler(InvalidInput)
+    async def _invalid_input(_: Request, exc: InvalidInput) -> JSONResponse:
+        return JSONResponse({"detail": [{"loc": ["body", *exc.loc], "msg": str(exc), "type": "value_error"}]},
+                            status_code=422)
 
     @app.exception_handler(UnknownRecipe)
     async def _bad_recipe(_: Request, exc: UnknownRecipe) -> JSONResponse:

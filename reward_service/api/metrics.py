@@ -7,7 +7,8 @@ by status and ``reward_sandbox_timeouts_total`` -- counted where items are grade
 process for the embedded queue. Queue gauges: ``reward_queue_depth`` (chunks waiting or in flight, handed
 back ones included), ``reward_queue_pending`` (delivered, not yet acknowledged), ``reward_workers_alive``
 (workers taking work: a heartbeat within ``heartbeat_s``; a stopping worker leaves at once, a killed one
-within ``heartbeat_s``).
+within ``heartbeat_s``). The sandbox as a tool (this process): ``reward_sessions_live``,
+``reward_sessions_ended_total`` by how (expired, died, deleted).
 """
 
 from __future__ import annotations
@@ -131,6 +132,20 @@ class _Snapshot:
                                     value=value)
 
 
+class _Sessions:
+    """The sandbox as a tool, this process: live sessions, and those ended by how (expired, died, deleted)."""
+
+    def __init__(self, live: int, ended: dict[str, int]) -> None:
+        self.live, self.ended = live, ended
+
+    def collect(self) -> Any:
+        yield GaugeMetricFamily("reward_sessions_live", "Tool sessions open in this process", value=self.live)
+        ended = CounterMetricFamily("reward_sessions_ended", "Tool sessions ended, by how", labels=["how"])
+        for how, count in sorted(self.ended.items()):
+            ended.add_metric([how], count)
+        yield ended
+
+
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
     backend: GradingBackend = request.app.state.backend
@@ -139,5 +154,8 @@ async def metrics(request: Request) -> Response:
         registry.register(_Snapshot(await backend.snapshot()))
     except Exception as exc:  # Redis down: still serve this process's own metrics
         log.warning("metrics snapshot failed: %r", exc)
+    tools = getattr(request.app.state, "tools", None)
+    if tools is not None:
+        registry.register(_Sessions(tools.sessions.live(), tools.sessions.ended()))
     body = generate_latest(request.app.state.registry) + generate_latest(registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
