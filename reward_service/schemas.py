@@ -258,3 +258,24 @@ class OpenRLHFResponse(BaseModel):
     rewards: list[float]
     scores: list[float]
     extra_logs: dict[str, list[float]] = Field(default_factory=dict)
+
+
+# -- the sandbox as a tool (issue 18): what a policy reads back ---------------------------------------------
+
+def tool_output_text(result: dict[str, Any], max_chars: int = 4000) -> str:
+    """A session run's answer (``POST /sessions/{id}/run``) as the text a policy reads after its tool call:
+    stdout, the last expression's value, then the error, as a REPL shows them; a cut says so. The trainer's
+    TRL tool and the verl tool both use this."""
+    parts = [result.get("stdout") or ""]
+    parts += [d["text/plain"] for d in result.get("display") or [] if "text/plain" in d]
+    if result.get("status") == "TimeLimitExceeded":
+        parts.append(f"TimeoutError: the code ran past {result.get('execution_time', 0):.0f} s and was stopped")
+    elif result.get("error"):  # the traceback (stderr) ends with it, as a REPL shows it; else said here
+        stderr, error = result.get("stderr") or "", str(result["error"])
+        parts += [stderr] if error in stderr else [stderr, error]
+    text = "\n".join(p.rstrip("\n") for p in parts if p.strip()).strip()
+    if len(text) > max_chars:
+        text = text[:max_chars] + f"\n[output cut: {len(text) - max_chars} more characters]"
+    if result.get("truncated"):
+        text += "\n[the sandbox cut the output at its bound]"
+    return text or "(no output)"

@@ -8,6 +8,7 @@
     data: {source: countdown.jsonl, template: r1_zero}
     lora: {r: 16, alpha: 32}          # optional: train LoRA adapters through peft
     sample: {k: 8, require: [accuracy, format]}   # rejection sampling (``sample``)
+    tools: {timeout_s: 10}            # optional: grpo's policy calls a python tool (sandbox sessions)
     training:                         # any GRPOConfig (grpo) or SFTConfig (sft) field, passed as is
       num_generations: 8
       bf16: true                      # GPU switches are TRL's own fields: bf16, use_vllm, vllm_mode, ...
@@ -96,6 +97,17 @@ class SampleConfig:
 
 
 @dataclass(frozen=True)
+class ToolsConfig:
+    """``grpo`` with tools (issue 18): the ``python`` tool, a sandbox session of the service per rollout
+    (:mod:`trainer.tools`). Any section turns it on, ``tools: {}`` with the defaults."""
+
+    timeout_s: float = 10.0                   # per call; past it the call ends TimeoutError, the session goes on
+    max_output_chars: int = 2000              # of a call's result the policy reads; the rest is cut, and said
+    open_ahead: bool = True                   # open a rollout's session at its start, in the background
+    session: dict[str, Any] = field(default_factory=dict)  # POST /sessions fields: ttl_s, limits, files
+
+
+@dataclass(frozen=True)
 class RunConfig:
     model: str                                # required: a run that names none must not train anything
     output_dir: str = "runs/run"
@@ -105,6 +117,7 @@ class RunConfig:
     sample: SampleConfig = field(default_factory=SampleConfig)
     training: dict[str, Any] = field(default_factory=dict)
     tiny: dict[str, Any] = field(default_factory=dict)  # build_model kwargs when model is "tiny"
+    tools: ToolsConfig | None = None          # grpo: tools the policy calls during its rollouts
 
     @property
     def run_dir(self) -> Path:
@@ -173,7 +186,8 @@ def _describe(annotation: Any) -> str:
     return " or ".join("null" if p is type(None) else p.__name__ for p in _parts(annotation))
 
 
-_SECTIONS = {"service": ServiceConfig, "data": DataConfig, "lora": LoraConfig, "sample": SampleConfig}
+_SECTIONS = {"service": ServiceConfig, "data": DataConfig, "lora": LoraConfig, "sample": SampleConfig,
+             "tools": ToolsConfig}
 
 
 def _build(cls: type, values: dict[str, Any], where: str) -> Any:

@@ -46,6 +46,7 @@ def check_service(cfg: RunConfig) -> None:
             client.score([PREFLIGHT_ITEM], recipe=cfg.service.recipe)
         except RewardServiceError as exc:
             raise SystemExit(f"error: reward service at {cfg.service.url} refused a test item: {_why(exc)}") from exc
+    check_sessions(cfg)
     logger.info("reward service at %s: %s", cfg.service.url, health)
 
 
@@ -64,20 +65,50 @@ def grpo_config(cfg: RunConfig) -> Any:
     return GRPOConfig(**training_fields(cfg, GRPOConfig))
 
 
-def build_trainer(cfg: RunConfig, *, scorer: ServiceScorer | None = None,
-                  callbacks: Sequence[Any] = ()) -> tuple[Any, ServiceScorer]:
-    """The GRPOTrainer of a run and the scorer its reward function uses (pass one to inject a client)."""
+def build_trainer(cfg: RunConfig, *, scorer: ServiceScorer | None = None, callbacks: Sequence[Any] = (),
+                  sandbox: Any = None) -> tuple[Any, ServiceScorer]:
+    """The GRPOTrainer of a run and the scorer its reward function uses (pass one to inject a client); with
+    ``tools``, ``sandbox`` is the :class:`trainer.tools.SandboxFactory` its rollouts use (one is made)."""
     from trl import GRPOTrainer
 
     from trainer.callbacks import MetricsFileCallback, use_compact_progress  # transformers: seconds to import
     model, tokenizer, dataset = model_and_data(cfg)
     scorer = scorer or ServiceScorer.from_config(cfg.service, default_task=cfg.data.task)
+    tools: dict[str, Any] = {}
+    if cfg.tools is not None:
+        dataset, tools, callbacks = _with_tools(cfg, dataset, sandbox, callbacks)
     trainer = GRPOTrainer(
         model=model, reward_funcs=[reward_func(scorer)], args=grpo_config(cfg), train_dataset=dataset,
         processing_class=tokenizer, peft_config=cfg.lora.to_peft() if cfg.lora else None,
-        callbacks=[MetricsFileCallback(cfg.run_dir), *callbacks])
+        callbacks=[MetricsFileCallback(cfg.run_dir), *callbacks], **tools)
     use_compact_progress(trainer)
     return trainer, scorer
+
+
+# -- tools (issue 18) -------------------------------------------------------------------------------------
+
+def _with_tools(cfg: RunConfig, dataset: Any, sandbox: Any,
+                callbacks: Sequence[Any]) -> tuple[Any, dict[str, Any], list[Any]]:
+    """Chat prompts, TRL's ``environment_factory`` (the python tool), and the callback that closes its
+    sessions at the end."""
+    from trainer.tools import CloseSandboxes, SandboxFactory, conversational
+    assert cfg.tools is not None
+    factory = sandbox or SandboxFactory.from_config(cfg.service, cfg.tools)
+    return (conversational(dataset, cfg.data.system_prompt), {"environment_factory": factory},
+            [*callbacks, CloseSandboxes(factory)])
+
+
+def check_sessions(cfg: RunConfig) -> None:
+    """With tools, the service opens (and closes) one session: no sandbox there is one line now."""
+    if cfg.tools is None:
+        return
+    with RewardClient(cfg.service.url, api_key=cfg.service.resolved_api_key(), timeout=30, retries=2,
+                      backoff=0.5) as client:
+        try:
+            client.delete_session(client.create_session("python", **cfg.tools.session))
+        except RewardServiceError as exc:
+            raise SystemExit(f"error: reward service at {cfg.service.url} cannot open a Python session for "
+                             f"the tools: {_why(exc)}") from exc
 
 
 def close_scorer(trainer: Any, scorer: ServiceScorer) -> None:

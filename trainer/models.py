@@ -32,10 +32,17 @@ def load_tokenizer(model: str) -> Any:
     return tokenizer
 
 
-def tiny_for(cfg: RunConfig, texts: Sequence[str]) -> tuple[Any, Any]:
-    """(model, tokenizer) of a tiny random model whose vocabulary covers ``texts``."""
+def tiny_for(cfg: RunConfig, texts: Sequence[str],
+             conversations: Sequence[list[dict[str, Any]]] = ()) -> tuple[Any, Any]:
+    """(model, tokenizer) of a tiny random model whose vocabulary covers ``texts`` and ``conversations``;
+    one that calls tools (a ``tools`` run, or SFT conversations with tool calls) gets the tiny tool-calling
+    chat template (:mod:`trainer.tool_data`)."""
     from trainer.tiny import build_model, build_tokenizer
-    tokenizer = build_tokenizer(texts)
+    from trainer.tool_data import calls_tools, tool_tokenizer
+    if cfg.tools is not None or calls_tools(conversations):
+        tokenizer = tool_tokenizer(texts, conversations)
+    else:
+        tokenizer = build_tokenizer(texts)
     return build_model(tokenizer, **cfg.tiny), tokenizer
 
 

@@ -39,7 +39,7 @@ def build_trainer(cfg: RunConfig) -> Any:
     from trl import SFTConfig, SFTTrainer
     rows = load_sft_rows(cfg.data.source)
     if cfg.model == "tiny":
-        model, tokenizer = tiny_for(cfg, _texts(rows))
+        model, tokenizer = tiny_for(cfg, _texts(rows), [r["messages"] for r in rows if "messages" in r])
     else:
         model, tokenizer = cfg.model, load_tokenizer(cfg.model)
     args = SFTConfig(**training_fields(cfg, SFTConfig))
