@@ -18,6 +18,10 @@
     reward:chunks:{pool}           a model pool's streams: chunks whose recipe names a reward model go to a
     reward:handback:{pool}         pool whose workers serve every model it names (``worker --models``;
                                    pool = the models, sorted, comma-joined); those workers read them first
+    reward:tools:hosts             hash: worker name -> its tool host's report (JSON: at, draining, sessions,
+                                   calls): the API routes tool calls to hosts beating and not draining
+    reward:tools:req:{worker}      list: tool calls for one worker (LPUSH by the API, BLPOP by the worker)
+    reward:tools:rep:{request id}  list: the one reply to a tool call (expires soon after)
 
 All job keys expire with the job (``job_ttl_s``), the cache with ``shared_cache_ttl_s``.
 """
@@ -81,3 +85,15 @@ def cache_key(content_hash: str) -> str:
 def rate_key(owner: str, window: int) -> str:
     return f"{PREFIX}rate:{owner}:{window}"
 
+
+# -- the sandbox as a tool, with the Redis queue (reward_service/tools/host.py, routed.py) ----------------------
+
+TOOL_HOSTS = PREFIX + "tools:hosts"
+
+
+def tool_requests_key(worker: str) -> str:
+    return f"{PREFIX}tools:req:{worker}"
+
+
+def tool_reply_key(request_id: str) -> str:
+    return f"{PREFIX}tools:rep:{request_id}"

@@ -24,6 +24,10 @@ whose live workers serve them all (:meth:`~reward_service.queue.redis_queue.Redi
 
 **Dying** (SIGKILL, OOM): heartbeats stop; after ``visibility_timeout_s`` any worker with a free lane takes
 the entries over with XAUTOCLAIM and grades their unanswered items side by side (only suspects alone).
+
+**Tool calls** (``/run_code``, ``/run_jupyter``, ``/sessions``): a worker with a sandbox also runs a tool host
+(:mod:`~reward_service.tools.host`) that serves the calls the API routes to it; on SIGTERM it drains beside the
+graders (its sessions close, their next calls answer 410).
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from reward_service.queue.lanes import Lanes, Work
 from reward_service.reward_model import RewardModels
 from reward_service.schemas import ItemResult, ScoreItem
 from reward_service.settings import Settings
+from reward_service.tools.host import ToolHost
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +80,8 @@ class Worker:
         self._cursors = dict.fromkeys(self.streams, "0-0")
         self._next_reclaim = 0.0
         self._next_sweep = time.monotonic() + 60
+        # Tool calls (/run_code, /sessions) routed here by the API; none without a sandbox.
+        self.tool_host = ToolHost(client, settings, self.name) if settings.sandbox_backend != "none" else None
 
     # -- life cycle ---------------------------------------------------------------------------------------
 
@@ -88,11 +95,15 @@ class Worker:
         heartbeats = asyncio.create_task(self._heartbeats(stopped_beating))
         writer = asyncio.create_task(self.entries.writer())
         lanes = [asyncio.create_task(self._lane(kind)) for kind, n in self.lanes.sizes.items() for _ in range(n)]
+        tools = asyncio.create_task(self.tool_host.run(stop)) if self.tool_host else None  # drains on stop too
         try:
             await self._claim_until(stop)
         finally:
+            stop.set()  # the tool host drains beside the graders
             try:
                 await self._drain(lanes)
+                if tools is not None:
+                    await tools
             finally:
                 writer.cancel()
                 stopped_beating.set()

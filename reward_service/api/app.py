@@ -20,6 +20,7 @@ from reward_service.queue.jobs import JobStore, MemoryJobs
 from reward_service.reward_model import RewardModels
 from reward_service.settings import Settings, get_settings
 from reward_service.tools import Tools
+from reward_service.tools.routed import RoutedTools
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,14 @@ def _job_store(backend: GradingBackend, settings: Settings, keys: auth.KeyRing) 
     return MemoryJobs(backend, settings.job_ttl_s, settings.memory_jobs_max_items, share)
 
 
+def _tools(settings: Settings, backend: GradingBackend) -> Tools | RoutedTools:
+    """Tool calls run by this process, or with the Redis queue by the workers (routed through Redis)."""
+    from reward_service.queue.redis_queue import RedisQueue
+    if isinstance(backend, RedisQueue):
+        return RoutedTools(backend.redis, settings)
+    return Tools(settings)
+
+
 def create_app(settings: Settings | None = None, backend: GradingBackend | None = None,
                models: RewardModels | None = None) -> FastAPI:
     """The app; ``models``: the reward models this process serves (loaded by the CLI before it starts)."""
@@ -57,7 +66,7 @@ def create_app(settings: Settings | None = None, backend: GradingBackend | None 
         shared = app.state.backend if isinstance(app.state.backend, SharedCounters) else None
         app.state.rate_limiter = auth.RateLimiter(settings.rate_limit_per_minute, shared)
         auth.warn_if_open(app.state.keys, settings)
-        app.state.tools = Tools(settings)  # /run_code, /run_jupyter, /sessions: run by this process
+        app.state.tools = _tools(settings, app.state.backend)  # /run_code, /run_jupyter, /sessions
         log.info("reward service ready: %s", app.state.backend.describe())
         try:
             yield

@@ -7,8 +7,8 @@ by status and ``reward_sandbox_timeouts_total`` -- counted where items are grade
 process for the embedded queue. Queue gauges: ``reward_queue_depth`` (chunks waiting or in flight, handed
 back ones included), ``reward_queue_pending`` (delivered, not yet acknowledged), ``reward_workers_alive``
 (workers taking work: a heartbeat within ``heartbeat_s``; a stopping worker leaves at once, a killed one
-within ``heartbeat_s``). The sandbox as a tool (this process): ``reward_sessions_live``,
-``reward_sessions_ended_total`` by how (expired, died, deleted).
+within ``heartbeat_s``). The sandbox as a tool (this process; with Redis, summed over the workers):
+``reward_sessions_live``, ``reward_sessions_ended_total`` by how (expired, died, deleted).
 """
 
 from __future__ import annotations
@@ -133,13 +133,14 @@ class _Snapshot:
 
 
 class _Sessions:
-    """The sandbox as a tool, this process: live sessions, and those ended by how (expired, died, deleted)."""
+    """The sandbox as a tool (this process, or the workers'): live sessions, and those ended by how."""
 
     def __init__(self, live: int, ended: dict[str, int]) -> None:
         self.live, self.ended = live, ended
 
     def collect(self) -> Any:
-        yield GaugeMetricFamily("reward_sessions_live", "Tool sessions open in this process", value=self.live)
+        yield GaugeMetricFamily("reward_sessions_live", "Tool sessions open (with Redis: on live workers)",
+                                value=self.live)
         ended = CounterMetricFamily("reward_sessions_ended", "Tool sessions ended, by how", labels=["how"])
         for how, count in sorted(self.ended.items()):
             ended.add_metric([how], count)
@@ -156,6 +157,6 @@ async def metrics(request: Request) -> Response:
         log.warning("metrics snapshot failed: %r", exc)
     tools = getattr(request.app.state, "tools", None)
     if tools is not None:
-        registry.register(_Sessions(tools.sessions.live(), tools.sessions.ended()))
+        registry.register(_Sessions(*await tools.session_counts()))
     body = generate_latest(request.app.state.registry) + generate_latest(registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

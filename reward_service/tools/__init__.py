@@ -20,11 +20,15 @@ class Tools:
     """What this API process runs for tool calls. ``replica``: a random id of this process, carried by its
     session ids (a call that lands on another replica is told so) and sent as ``executor_pod_name``."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.replica = secrets.token_hex(4)
+    def __init__(self, settings: Settings, replica: str | None = None) -> None:
+        self.replica = replica or secrets.token_hex(4)  # a worker's tool host passes its name
         self.runner = ToolRunner(settings, pod=self.replica)
         self.sessions: SessionStore = LocalSessions(self.runner, settings, self.replica)
         self._local = self.sessions if isinstance(self.sessions, LocalSessions) else None
+
+    async def session_counts(self) -> tuple[int, dict[str, int]]:
+        """Live sessions and those ended by how, for /readyz and /metrics (RoutedTools sums the workers')."""
+        return self.sessions.live(), self.sessions.ended()
 
     async def aclose(self) -> None:
         if self._local is not None:
