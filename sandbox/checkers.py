@@ -31,14 +31,9 @@ and becomes the checker (``exec`` for C++, ``runpy`` in the runner's warm interp
 runner needs nothing new, the candidate's sandbox never holds the answer or the checker, and the checker's
 sandbox never holds the candidate's code. Its time does not count against the candidate's budget.
 
-Interactive problems (not built yet) fit the same split: the interactor holds the answer, so it runs in a
-session of its own, like a checker program, never beside the candidate (whose process could read a
-neighbour's memory or files). The runner's streaming tests (:mod:`sandbox.stream`: it relays what a program
-writes as ``{"out": ...}`` and writes what the host sends as ``{"in": ...}`` to its stdin) are all it needs:
-the host pumps bytes between the two sessions (as :mod:`sandbox.kinds.asserts` pumps calls between the test
-process and the candidate), each program under its own limits; when both have ended, the candidate's own failures (time, memory, a crash) decide first, then the
-interactor's exit code, read as a checker's above (its input and answer reach it as the JSON stdin above,
-before the exchange starts).
+Interactive problems (:mod:`sandbox.kinds.interactive`) use the same split: the interactor holds the answer,
+so it runs in a session of its own, like a checker program, never beside the candidate; the host pumps lines
+between the two streaming runs, and the interactor's exit code is read as a checker's above.
 """
 
 from __future__ import annotations

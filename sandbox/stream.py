@@ -73,11 +73,20 @@ class Stream:
             with self._sending:
                 self.session.send(kill)
 
+    def close_stdin(self) -> None:
+        """Close the program's stdin: it reads to the end of what was sent, then end of file."""
+        if self.result is None:
+            eof: Relay = {"eof": True}
+            with self._sending:
+                self.session.send(eof)
+
+    def rest(self) -> bytes:
+        """Once :meth:`line` has returned None: what the program wrote after its last newline."""
+        return bytes(self._buf) if self.result is not None else b""
+
     def finish(self, timeout: float) -> dict[str, Any]:
         """End the program now if it still runs; the runner's answer (what it wrote meanwhile is dropped)."""
-        if self.result is None:
-            kill: Relay = {"kill": True}
-            self.session.send(kill)
+        self.kill()  # under the lock: another thread may be writing to it (an interactive exchange)
         deadline = time.monotonic() + timeout
         while self.result is None:
             self._take(self.session.recv(max(0.0, deadline - time.monotonic())), keep=False)

@@ -13,6 +13,9 @@ Stdin/stdout tests in the object form may name a checker for outputs that can be
 ``{"inputs": [...], "outputs": [...], "checker": "float:1e-6" | {"language": "cpp", "code": ...}}``: see
 :mod:`sandbox.checkers`. (Only that form: a checker is one per suite, and the list form has no place for it.)
 
+Interactive problems, ``{"interactor": {"language": ..., "source": ...}, "inputs": [...], "reference"?: {...}}``:
+the interactor talks to the candidate over its stdin/stdout, once per input (see :mod:`sandbox.kinds.interactive`).
+
 Calls may carry a signature, ``"params": [["nums", "int[]"], ["target", "int"]], "returns": "int[]"``, which
 typed languages need (see :mod:`sandbox.signature`); with one, every value is checked against its type here.
 """
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.checkers import BadChecker, Checker, parse_checker
+from sandbox.languages import LANGUAGES, get_language
 from sandbox.signature import Signature, SignatureError, canonical, parse_signature, problem
 
 SIGNATURE_FIELDS = ("params", "returns")
@@ -54,16 +58,28 @@ class AssertTests:
 
 
 @dataclass(frozen=True)
+class Source:
+    """A program the problem gives (an interactor, a reference solution): its language's canonical name."""
+
+    language: str
+    source: str
+
+
+@dataclass(frozen=True)
 class TestSuite:
     cases: tuple[TestCase, ...]
     fn_name: str | None = None
     signature: Signature | None = None  # calls only; None when the tests give none
     asserts: AssertTests | None = None  # assert-style test code instead of cases
     checker: Checker | None = None  # stdin/stdout only; None: tokens (with the item's float tolerance)
+    interactor: Source | None = None  # interactive problems: the program that talks to the candidate
+    reference: Source | None = None   # interactive problems: a known-good solution (an interactor's failure)
 
     @property
     def kind(self) -> str:
         """The name of the test kind that runs this suite (:mod:`sandbox.kinds`), from the form it came in."""
+        if self.interactor is not None:
+            return "interactive"
         if self.asserts is not None:
             return "asserts"
         if self.fn_name is not None:
@@ -212,6 +228,8 @@ def parse_tests(tests: Any) -> TestSuite:
             raise BadTests("tests are a string but not JSON") from exc
     if isinstance(tests, dict) and any(key in tests for key in ASSERT_KEYS):
         return _assert_suite(tests)
+    if isinstance(tests, dict) and "interactor" in tests:
+        return _interactive_suite(tests)
     pairs, fields = _pairs(tests)
     fn_name = fields["fn_name"]
     if not pairs:
@@ -242,3 +260,35 @@ def _checker(tests: Any, fn_name: str | None) -> Checker | None:
         return parse_checker(tests["checker"])
     except BadChecker as exc:
         raise BadTests(str(exc)) from exc
+
+
+# --- interactive problems (issue 23) ---------------------------------------------------------------------
+
+INTERACTIVE_KEYS = ("interactor", "inputs", "reference")
+
+
+def _source(raw: Any, what: str) -> Source:
+    """A problem's program, ``{"language", "source"}``, in a language we run."""
+    if not isinstance(raw, dict):
+        raise BadTests(f"the {what} is {{'language', 'source'}}; got {type(raw).__name__}")
+    lang = get_language(str(raw.get("language") or ""))
+    if lang is None:
+        raise BadTests(f"the {what}'s language {raw.get('language')!r} is not one we run: "
+                       f"{', '.join(sorted(LANGUAGES))}")
+    if not isinstance(raw.get("source"), str) or not raw["source"].strip():
+        raise BadTests(f"the {what} needs its code as 'source'")
+    return Source(lang.name, raw["source"])
+
+
+def _interactive_suite(tests: dict[str, Any]) -> TestSuite:
+    unknown = sorted(set(tests) - set(INTERACTIVE_KEYS))
+    if unknown:
+        raise BadTests(f"interactive tests take {', '.join(INTERACTIVE_KEYS)}; "
+                       f"not {', '.join(map(repr, unknown))}")
+    inputs = tests.get("inputs")
+    if not isinstance(inputs, list) or not inputs:
+        raise BadTests("interactive tests need 'inputs': a non-empty list, one input per test")
+    cases = tuple(TestCase(_text(raw, f"input {i}"), None) for i, raw in enumerate(inputs))
+    given = tests.get("reference")
+    reference = _source(given, "reference solution") if given is not None else None
+    return TestSuite(cases, interactor=_source(tests["interactor"], "interactor"), reference=reference)

@@ -13,14 +13,15 @@ form the tests come in); :func:`sandbox.judge` runs every kind the same way, in 
 ``checker`` stdin/stdout judged by a checker program in a sandbox of its own; ``asserts`` test code in a
 sandbox of its own, calling the candidate through the host.
 
-An interactive kind (issue 23) is one more module here and one more entry: ``program`` is the language's
-stdin/stdout program; ``start`` opens the interactor's session and builds it, as the checker kind does its
-checker (the interactor holds the answer: it never shares the candidate's sandbox); ``run`` starts a
-streaming run of the interactor (its input and answer as its first line) and one of the candidate
-(:meth:`~sandbox.sandboxed.Sandboxed.stream`, with the candidate's ``budget.wall()``), pumps bytes between the
-two streams (:class:`~sandbox.stream.Stream`) until both end, as the assert kind pumps calls, and judges: the
-candidate's own failure first (:func:`~sandbox.report.process_failure`), then the interactor's exit code
-read as a checker's (:func:`sandbox.checkers.outcome`). :mod:`sandbox.testcases` parses its form and names it.
+The ``interactive`` kind (issue 23, :mod:`sandbox.kinds.interactive`) is one more module and one more entry:
+``program`` is the language's stdin/stdout program; ``start`` opens the interactor's session and builds it, as
+the checker kind does its checker (the interactor holds the answer: it never shares the candidate's sandbox);
+``run`` starts a streaming run of the interactor (its input, sent as its first bytes, as a file) and one of
+the candidate (:meth:`~sandbox.sandboxed.Sandboxed.stream`, with the candidate's ``budget.wall()``), pumps
+bytes between the two streams (:class:`~sandbox.stream.Stream`) until both end, as the assert kind pumps
+calls, and judges: the candidate's own failure first (:func:`~sandbox.report.process_failure`), then the
+interactor's exit code read as a checker's (:func:`sandbox.checkers.outcome`). :mod:`sandbox.testcases` parses
+its form and names it.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ from sandbox.kinds.asserts import ASSERTS
 from sandbox.kinds.base import Context, Grader, Kind
 from sandbox.kinds.checker import CHECKER
 from sandbox.kinds.compared import FUNCTION, STDIO
+from sandbox.kinds.interactive import INTERACTIVE
 from sandbox.testcases import TestSuite
 
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (STDIO, FUNCTION, CHECKER, ASSERTS)}
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (STDIO, FUNCTION, CHECKER, ASSERTS, INTERACTIVE)}
 
 
 def kind_of(suite: TestSuite) -> Kind:

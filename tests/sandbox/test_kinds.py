@@ -19,6 +19,8 @@ FORMS = {
     "checker": {"inputs": ["1\n", "2\n"], "outputs": ["1\n", "2\n"],
                 "checker": {"language": "python", "code": "import sys\nsys.exit(0)\n"}},
     "asserts": {"check": "def check(candidate):\n    assert candidate(1) == 1\n", "entry_point": "f"},
+    "interactive": {"interactor": {"language": "python", "source": "import sys\nsys.exit(0)\n"},
+                    "inputs": ["1\n", "2\n"]},
 }
 
 
@@ -48,7 +50,8 @@ def test_each_form_of_tests_is_run_by_one_registered_kind(form):
 @pytest.mark.parametrize("form", sorted(FORMS))
 def test_a_sandbox_that_fails_is_a_sandbox_error_in_its_own_field(form):
     report = judge("def f(x):\n    return x\n", get_language("python"), parse_tests(FORMS[form]), Unopenable())
-    why = "checker: no sandbox today" if form == "checker" else "no sandbox today"  # the checker's sandbox first
+    own = {"checker": "checker: ", "interactive": "interactor: "}  # the kind's own sandbox opens first
+    why = own.get(form, "") + "no sandbox today"
     assert (report.verdict, report.error, report.compile_output) == (Verdict.sandbox_error, why, None)
     assert report.total == KINDS[form].count(parse_tests(FORMS[form])) and report.passed == 0
 
