@@ -93,6 +93,29 @@ fn main() {{
     println!("{{}}", s_{tag}{bug});
 }}
 """
+# twoSum as Java and JavaScript function calls (a typed harness: the tests carry a signature)
+TWO_SUM_JAVA = """
+class Solution {{
+    public int[] twoSum(int[] nums, int target) {{
+        Map<Integer, Integer> seen_{tag} = new HashMap<>();
+        for (int i = 0; i < nums.length; i++) {{
+            Integer j = seen_{tag}.get(target - nums[i]);
+            if (j != null) return new int[] {{j, i{bug}}};
+            seen_{tag}.put(nums[i], i);
+        }}
+        return null;
+    }}
+}}
+"""
+TWO_SUM_JS = """
+var twoSum = function(nums, target) {{
+    const seen_{tag} = new Map();
+    for (let i = 0; i < nums.length; i++) {{
+        if (seen_{tag}.has(target - nums[i])) return [seen_{tag}.get(target - nums[i]), i{bug}];
+        seen_{tag}.set(nums[i], i);
+    }}
+}};
+"""
 
 
 def python_suite(rng: random.Random, n: int = 10):
@@ -108,6 +131,13 @@ def python_suite(rng: random.Random, n: int = 10):
     return parse_tests({"fn_name": "twoSum", "inputs": inputs, "outputs": outputs})
 
 
+def typed_suite(rng: random.Random, n: int = 10):
+    """The Python suite with the signature typed languages need."""
+    tests = python_suite(rng, n)
+    return parse_tests({"fn_name": "twoSum", "params": [["nums", "int[]"], ["target", "int"]], "returns": "int[]",
+                        "inputs": [c.stdin for c in tests.cases], "outputs": [json.dumps(c.expected) for c in tests.cases]})
+
+
 def sum_suite(rng: random.Random, n: int = 10):
     cases = []
     for _ in range(n):
@@ -120,6 +150,9 @@ def sum_suite(rng: random.Random, n: int = 10):
 PROBLEMS = {"python": (TWO_SUM, " + 1", python_suite), "cpp": (SUM_CPP, " + 1", sum_suite),
             "java": (SUM_JAVA, " + 1", sum_suite), "javascript": (SUM_JS, " + 1n", sum_suite),
             "go": (SUM_GO, " + 1", sum_suite), "rust": (SUM_RUST, " + 1", sum_suite)}
+# the same function-call problem in the languages that serve all their calls from one process
+CALLS = {"python": PROBLEMS["python"], "java": (TWO_SUM_JAVA, " + 1", typed_suite),
+         "javascript": (TWO_SUM_JS, " + 1", typed_suite)}
 
 
 def submissions(language: str, n: int, seed: int = 0, distinct: int | None = None) -> list[tuple[str, object, object]]:
@@ -261,10 +294,10 @@ def grpo(limits: Limits, groups: int, cpp_rows: list[dict[str, object]]) -> list
     return rows
 
 
-def per_test_ms(language: str, backend, limits: Limits, repeats: int = 5) -> float:
+def per_test_ms(language: str, backend, limits: Limits, repeats: int = 5, problems=PROBLEMS) -> float:
     """What one more test costs once compiled: (a submission of 21 tests - one of 1 test) / 20, medians;
     NaN, said why, when the program is not accepted there."""
-    template, _, make_suite = PROBLEMS[language]
+    template, _, make_suite = problems[language]
     code, lang = template.format(tag="pt", bug=""), get_language(language)
     suites = {n: make_suite(random.Random(n), n) for n in (1, 21)}
     judge(code, lang, suites[1], backend, limits)  # compiled, and cached
@@ -287,7 +320,11 @@ def main() -> None:
     parser.add_argument("--naive", type=int, default=None, help="time (b) on the first N submissions only")
     parser.add_argument("--groups", type=int, default=3, help="C++ GRPO groups of 16 samples")
     parser.add_argument("--only", default=",".join(PROBLEMS), help="languages, comma-separated")
+    parser.add_argument("--calls-only", action="store_true", help="only the function-call per-test rows")
     args = parser.parse_args()
+    if args.calls_only:
+        call_targets(function_calls(Limits(), list(CALLS)))
+        return
     limits = Limits()
     print(f"{os.cpu_count()} CPUs; sandbox image {get_backend('docker').image}; "
           f"bare python3 = {subprocess.getoutput(f'PATH={PATH} command -v python3')}")
@@ -303,7 +340,28 @@ def main() -> None:
                 for name in ("docker", "bwrap")}
     print("\nper-test cost once compiled, ms: " + "; ".join(
         f"{lang} {name} {ms:.1f}" for (lang, name), ms in overhead.items()))
+    calls = function_calls(limits, [lang for lang in CALLS if lang in rows or args.calls_only])
     targets(rows, warm, overhead)
+    call_targets(calls)
+
+
+def function_calls(limits: Limits, languages: list[str]) -> dict[tuple[str, str], float]:
+    """Per-test cost of function-call tests once compiled: Python (a fork per test) against the languages
+    that serve every test from one process (Java, JavaScript)."""
+    costs = {(lang, name): per_test_ms(lang, get_backend(name), limits, problems=CALLS)
+             for lang in languages for name in ("docker", "bwrap")}
+    print("\nfunction-call tests, per-test cost once compiled (twoSum), ms:")
+    print_table([{"language": lang, **{name: costs.get((lang, name), float("nan")) for name in ("docker", "bwrap")}}
+                 for lang in languages])
+    return costs
+
+
+def call_targets(costs: dict[tuple[str, str], float]) -> None:
+    for lang in ("java", "javascript"):
+        for name in ("docker", "bwrap"):
+            if (lang, name) in costs and ("python", name) in costs:
+                ratio = costs[lang, name] / costs["python", name]
+                print(f"{lang} function calls per test <= 2x Python's, {name}: {ratio:.2f}x {ratio <= 2}")
 
 
 def targets(rows, warm, overhead) -> None:

@@ -41,12 +41,13 @@ def _run(program: Program, grader: Grader, total: int, backend: Backend, limits:
         sandboxed = Sandboxed(backend, limits)
     except SessionBroken as exc:
         return sandbox_error(str(exc), total, backend.name)
+    candidate: Candidate | None = None
     try:
         built = sandboxed.build(program)
         if not built.ok:
             return Report(Verdict.compile_error, 0, total, (TestReport(Verdict.compile_error),) * total,
                           built.message(limits), backend.name, built.cached)
-        candidate = Candidate(sandboxed, budget)
+        candidate = Candidate(sandboxed, budget, program)
         reports: list[TestReport] = []
         for index in range(total):
             reports.append(grader.run(candidate, index))
@@ -57,5 +58,7 @@ def _run(program: Program, grader: Grader, total: int, backend: Backend, limits:
     except SessionBroken as exc:
         return sandbox_error(str(exc), total, backend.name)
     finally:
+        if candidate is not None:
+            candidate.end()
         sandboxed.close()
     return summary(reports, total, backend.name, built.cached, grader.borrowed)

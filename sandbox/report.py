@@ -105,6 +105,17 @@ def timing(ran: Mapping[str, Any]) -> dict[str, Any]:
     return {"time_s": ran.get("time_s"), "memory_kb": ran.get("max_rss_kb")}
 
 
+def out_of_memory(text: str) -> bool:
+    """Whether an error's text is a language's out-of-memory error."""
+    return any(sign in text for sign in _MEMORY_SIGNS)
+
+
+def raised(why: str, time_s: float | None) -> TestReport:
+    """A test whose call raised (``why``: the exception and its stack): out of memory, or a runtime error."""
+    verdict = Verdict.memory_limit if out_of_memory(why) else Verdict.runtime_error
+    return TestReport(verdict, time_s=time_s, detail=clip(why, DETAIL_BYTES))
+
+
 def process_failure(ran: Mapping[str, Any]) -> TestReport | None:
     """The verdict of a run that did not end normally (limits, signals, a non-zero exit); None if it did."""
     sig = ran.get("signal")
@@ -112,7 +123,7 @@ def process_failure(ran: Mapping[str, Any]) -> TestReport | None:
         return TestReport(Verdict.time_limit, **timing(ran))
     if ran.get("output_limit"):
         return TestReport(Verdict.output_limit, **timing(ran))
-    if ran.get("oom") or (ran.get("exit") != 0 and any(s in ran.get("stderr", "") for s in _MEMORY_SIGNS)):
+    if ran.get("oom") or (ran.get("exit") != 0 and out_of_memory(ran.get("stderr", ""))):
         return TestReport(Verdict.memory_limit, **timing(ran))
     if sig is not None or ran.get("exit") != 0:
         how = f"killed by signal {sig}" if sig is not None else f"exit code {ran.get('exit')}"

@@ -890,7 +890,9 @@ def run_streaming(argv: list[str], stdin: str, limits: RunLimits, wall: float, c
             break
         wanted = list(readers) + ([pidfd] if exited is None else []) + ([channel.fd] if not channel.eof else [])
         writing = [writer] if writer is not None and pending else []
-        timeout = max(0.0, min(started + wall - now, 1.0 if exited is None else 0.01))
+        # no wait for messages read with the one that started this test: they are not on the fd any more
+        timeout = 0.0 if channel.peek() is not None else max(0.0, min(started + wall - now,
+                                                                       1.0 if exited is None else 0.01))
         ready, can_write, _ = select.select(wanted, writing, [], timeout)
         if pidfd in ready:
             exited, drain_until = os.wait4(pid, 0), time.monotonic() + 0.05

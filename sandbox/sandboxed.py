@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sandbox import compile_cache
 from sandbox.backends.base import Backend, SessionBroken
@@ -156,12 +156,26 @@ class Budget:
             self.deadline += time.monotonic() - started
 
 
+class Running(Protocol):
+    """A program that stays alive in the candidate's sandbox between runs (:mod:`sandbox.served`)."""
+
+    def reset(self) -> None:
+        """End it (the next use starts a fresh one)."""
+        ...
+
+
 class Candidate:
-    """The candidate's program, built in its sandbox: what every test kind runs, within the ``budget``.
+    """The candidate's ``program``, built in its sandbox: what every test kind runs, within the ``budget``.
     ``broken``: a run took the runner down (or froze it); no test runs after that."""
 
-    def __init__(self, sandboxed: Sandboxed, budget: Budget) -> None:
-        self.sandboxed, self.budget, self.broken = sandboxed, budget, False
+    def __init__(self, sandboxed: Sandboxed, budget: Budget, program: Program) -> None:
+        self.sandboxed, self.budget, self.program, self.broken = sandboxed, budget, program, False
+        self.running: Running | None = None  # what a kind left running there (a served program)
+
+    def end(self) -> None:
+        """End what still runs in the sandbox, so that it can be handed on in step."""
+        if self.running is not None:
+            self.running.reset()
 
     def run(self, stdin: str) -> Answer | TestReport:
         """The runner's answer to one run, or the test's report where there is nothing to judge: the budget

@@ -2,7 +2,8 @@
 
 Each module here turns (code, fn_name, signature) into one full source file that reads the arguments (one JSON
 value per stdin line), calls the function and writes its result, in one canonical JSON form, to the file named
-by ``$SANDBOX_RESULT``; the host compares it with the expected value, which never enters the sandbox. The
+by ``$SANDBOX_RESULT`` (Java and JavaScript: serves the tests one request each, the result as the answer, see
+:mod:`sandbox.served`); the host compares it with the expected value, which never enters the sandbox. The
 language module compiles and runs that source as any other program (``stdin_program``), with the same
 isolation. Python brings its own harness (``Language.function_program``) and needs no signature; with one
 that names ``ListNode`` or ``TreeNode`` it gets this package's, which builds the nodes.
@@ -11,6 +12,7 @@ that names ``ListNode`` or ``TreeNode`` it gets this package's, which builds the
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from sandbox.harness import cpp, go, java, javascript, python
 from sandbox.languages.base import Language, Program
@@ -21,6 +23,9 @@ GENERATORS: dict[str, Callable[[str, str, Signature], str]] = {
     "cpp": cpp.source, "java": java.source, "javascript": javascript.source, "go": go.source}
 # Tests a language cannot run although every value fits its type: (suite, signature) -> why, or None.
 REFUSALS: dict[str, Callable[[TestSuite, Signature], str | None]] = {"javascript": javascript.refusal}
+# Harnesses that serve all of a submission's tests in one process (sandbox.served): a JVM or a Node start
+# costs 50-100 ms, a test in a warm one well under one.
+SERVED = ("java", "javascript")
 
 
 def _uses_nodes(sig: Signature) -> bool:
@@ -42,7 +47,8 @@ def function_program(language: Language, code: str, suite: TestSuite) -> Program
     why = REFUSALS.get(language.name, lambda *_: None)(suite, sig)
     if why:
         raise BadTests(why)
-    return language.stdin_program(generate(code, suite.fn_name, sig))
+    program = language.stdin_program(generate(code, suite.fn_name, sig))
+    return replace(program, served=language.name in SERVED)
 
 
-__all__ = ["GENERATORS", "REFUSALS", "function_program"]
+__all__ = ["GENERATORS", "REFUSALS", "SERVED", "function_program"]

@@ -1,7 +1,18 @@
-"""Java: the imports LeetCode gives, the solution's own imports hoisted above ``public class Main`` (the harness:
-a small JSON reader, typed readers, a writer), LeetCode's ``ListNode``/``TreeNode``, then the solution with
-``public`` taken off its top-level classes (javac wants one public class, named after the file: ``Main``).
-The writer goes by the returned object (arrays and Lists alike), so ``List<Integer>`` serves for ``int[]``."""
+"""Java: the imports LeetCode gives, the solution's own imports hoisted above ``Harness`` (a small JSON reader,
+typed readers, the call, a writer), ``public class Main`` (the server), LeetCode's ``ListNode``/``TreeNode``,
+then the solution with ``public`` taken off its top-level classes (javac wants one public class, named after
+the file: ``Main``). The writer goes by the returned object (arrays and Lists alike), so ``List<Integer>``
+serves for ``int[]``.
+
+One JVM serves all of a submission's tests (:mod:`sandbox.served`): a JVM start is ~55 ms, a test in a warm
+one ~3 ms. For each test ``Main`` loads ``Harness``, the node classes and every class of the solution's
+through a class loader of its own, from the bytes javac wrote (read before the first test): each test gets
+fresh classes, so static fields start over. Shared between tests: the JDK's own classes and state (System
+properties, the heap, the JIT's work) and the files of the work dir (as between the processes of a test per
+process). None of it can change a verdict: the expected values never enter the sandbox, so what one test can
+pass to the next is only its input and the solution's own output. Time is the one thing a warm JVM changes,
+and only for the better, as a JVM start is not the solution's cost. A test that leaves a thread running, or
+fails in any way, gets the next test a fresh JVM."""
 
 from __future__ import annotations
 
@@ -20,7 +31,7 @@ SCALARS = {"int": ("int", "Integer.parseInt(num(o))"), "long": ("long", "Long.pa
            "ListNode": ("ListNode", "list(o)"), "TreeNode": ("TreeNode", "tree(o)")}
 
 MAIN = r"""
-public class Main {
+final class Harness implements Main.Call {
     static final int MAX_NODES = 1000000;  // a returned list or tree with more is taken for a cycle
 
     static final class Num { final String text; Num(String text) { this.text = text; } }
@@ -131,14 +142,82 @@ READERS
         else throw new IllegalStateException("the result is a " + v.getClass().getName() + ", which has no JSON form here");
     }
 
-    public static void main(String[] argv) throws Exception {
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, "UTF-8"));
-        List<Object> args = new ArrayList<>();
-        for (String line; (line = in.readLine()) != null; ) if (!line.isBlank()) args.add(new Parser(line).value());
+    public String call(String request) throws Exception {  // the test's input as a JSON string
+        List<Object> args = new ArrayList<>();  // one JSON value per line of it
+        for (String line : ((String) new Parser(request).value()).split("\n")) if (!line.isBlank()) args.add(new Parser(line).value());
 CALL
         StringBuilder out = new StringBuilder();
         write(out, result);
-        try (Writer w = new OutputStreamWriter(new FileOutputStream(System.getenv("SANDBOX_RESULT")), "UTF-8")) { w.write(out.toString()); }
+        return out.toString();
+    }
+}
+
+/** The server: each request runs a fresh Harness, loaded with the solution by a class loader of its own. */
+public class Main {
+    public interface Call { String call(String request) throws Exception; }
+
+    static final Map<String, byte[]> BYTES = new HashMap<>();  // every class but these, as compiled
+
+    /** Defines the classes of BYTES itself (their statics start over), leaves the rest to the parent. */
+    static final class Fresh extends ClassLoader {
+        Fresh() { super(Main.class.getClassLoader()); }
+        @Override protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+            synchronized (getClassLoadingLock(name)) {
+                Class<?> c = findLoadedClass(name);
+                byte[] bytes = BYTES.get(name);
+                if (c == null && bytes != null) c = defineClass(name, bytes, 0, bytes.length);
+                if (c == null) return super.loadClass(name, resolve);
+                if (resolve) resolveClass(c);
+                return c;
+            }
+        }
+    }
+
+    static void reply(PrintStream protocol, String token, String kind, String payload, boolean clean) {
+        protocol.print(token + " [\"" + kind + "\"," + payload + "," + clean + "]\n");
+        protocol.flush();
+    }
+
+    static String quoted(String s) {
+        StringBuilder out = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            if (c == '"' || c == '\\') out.append('\\').append(c);
+            else if (c >= 0x20 && c < 0x7f) out.append(c);
+            else out.append(String.format("\\u%04x", (int) c));
+        }
+        return out.append('"').toString();
+    }
+
+    public static void main(String[] argv) throws Exception {
+        for (File f : new File(".").listFiles()) {  // before any test runs: nothing of the solution's yet
+            String file = f.getName();
+            if (file.endsWith(".class") && !file.equals("Main.class") && !file.startsWith("Main$"))
+                BYTES.put(file.substring(0, file.length() - 6), java.nio.file.Files.readAllBytes(f.toPath()));
+        }
+        PrintStream protocol = new PrintStream(new FileOutputStream(FileDescriptor.out), false, "UTF-8");
+        PrintStream sink = new PrintStream(OutputStream.nullOutputStream());
+        System.setOut(sink);
+        System.setErr(sink);
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, "UTF-8"));
+        int threads = Thread.activeCount();
+        for (String line; (line = in.readLine()) != null; ) {
+            if (line.isBlank()) continue;
+            int comma = line.indexOf(',');  // [token, input]: the token is hex, the input a JSON string
+            String token = line.substring(2, comma - 1);
+            try {
+                String input = line.substring(comma + 1, line.length() - 1);
+                java.lang.reflect.Constructor<?> make = new Fresh().loadClass("Harness").getDeclaredConstructor();
+                make.setAccessible(true);  // a class of another loader: another runtime package
+                String text = ((Call) make.newInstance()).call(input);
+                reply(protocol, token, "value", text, Thread.activeCount() <= threads);
+            } catch (Throwable e) {
+                StringBuilder why = new StringBuilder(e.toString());
+                StackTraceElement[] trace = e.getStackTrace();
+                for (int k = 0; k < Math.min(trace.length, 8) && !trace[k].getClassName().equals("Harness"); k++)
+                    why.append("\n\tat ").append(trace[k]);
+                reply(protocol, token, "raised", quoted(why.toString()), false);
+            }
+        }
     }
 }
 
@@ -175,7 +254,7 @@ def _reader(kind: Type) -> str:
 
 
 def source(code: str, fn_name: str, sig: Signature) -> str:
-    """``Main.java``: imports, ``Main``, the node classes, the solution."""
+    """``Main.java``: imports, ``Harness``, ``Main``, the node classes, the solution."""
     hoisted = "".join(m.group(0).strip() + "\n" for m in _IMPORT.finditer(code) if m.group(0).strip()[0] == "i")
     solution = _PUBLIC.sub("", _IMPORT.sub("", code))
     kinds = {Type(kind.base, d) for _, kind in sig.params for d in range(kind.dims + 1)}

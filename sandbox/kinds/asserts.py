@@ -9,8 +9,10 @@ processes. So the two run in two sandboxes of the same backend, apart, with the 
 * the **test process** runs the test code in a sandbox of its own (a session apart from the candidate's,
   the same limits; a streaming run, :mod:`sandbox.stream`, so that it can ask for calls while it runs), with
   the candidate's name bound to a proxy. It never sees the candidate's code;
-* each **call** through the proxy is one run of the candidate's harness in the candidate's sandbox (stdin:
-  the call; the result file: the answer), with the per-test limits, on the same warm session;
+* each **call** through the proxy is one request to the candidate's harness, which serves the test's calls
+  from one process in the candidate's sandbox (:mod:`sandbox.served`): the solution is loaded once per test
+  and keeps its state from call to call, as in HumanEval's own harness, where ``check`` and the solution
+  share one process; each call has the per-test limits; the next test gets a fresh process;
 * values cross as plain data (:mod:`sandbox.assert_values`): the test code sees ints, strings, lists... it
   built itself from JSON, never an object of the candidate's. An exception the candidate raised is re-raised
   in the test as the built-in type of that name (so ``except ValueError`` tests work), or a plain Exception;
@@ -20,9 +22,8 @@ processes. So the two run in two sandboxes of the same backend, apart, with the 
 Names the test code uses but does not define belong to the problem (HumanEval/38's ``encode_cyclic`` is in
 its prompt): the tests' ``setup`` (or ``prompt``) code runs in the test process first, and its names are
 taken from there. A name neither defines is a proxy to the candidate's function of that name (as when
-HumanEval runs prompt, solution and test in one file), and the report says which names those were. Each call
-is a fresh process: state does not carry from one call to the next. A call that runs out of time or memory
-ends the test with that verdict, whatever the test code does with the error.
+HumanEval runs prompt, solution and test in one file), and the report says which names those were. A call
+that runs out of time or memory ends the test with that verdict, whatever the test code does with the error.
 """
 
 from __future__ import annotations
@@ -31,21 +32,18 @@ import ast
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sandbox.assert_values import decode
 from sandbox.backends.base import SessionBroken
-from sandbox.compare import parse_result
 from sandbox.kinds.base import Context
 from sandbox.languages.base import Language, Program
 from sandbox.languages.python import FIND_FUNCTION
 from sandbox.report import DETAIL_BYTES, TestReport, Unsupported, Verdict, clip, process_failure
 from sandbox.sandboxed import RECV_SLACK_S, Candidate, Sandboxed
+from sandbox.served import Served
 from sandbox.stream import LineTooLong, Stream
 from sandbox.testcases import AssertTests, BadTests, TestSuite
-
-if TYPE_CHECKING:
-    from sandbox.runner import Answer
 
 _HERE = Path(__file__).resolve().parents[1]
 VALUES = (_HERE / "assert_values.py").read_text()
@@ -54,29 +52,33 @@ MAX_CALLS = 100_000       # calls one test may make; more is the test looping on
 MESSAGE_BYTES = 64 << 20  # the longest line the test process may send (a call's arguments)
 TEST_PROGRAM = Program(files={"tests.py": VALUES + TEST_PROCESS}, run=["python3", "tests.py"], python_inproc=True)
 
-# Runs in the sandbox once per call: the call on stdin, the answer in $SANDBOX_RESULT.
-CALL_HARNESS = VALUES + FIND_FUNCTION + '''
+# Serves one test's calls in the sandbox (sandbox.served): the solution loaded once, each call a request.
+CALL_SERVER = VALUES + FIND_FUNCTION + '''
 import os, sys
 sys.setrecursionlimit(100000)
+answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
+os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # what the solution prints goes nowhere
+sys.stdout = open(os.devnull, "w")
 namespace = {"__name__": "solution"}
 exec(compile(open("solution.py").read(), "solution.py", "exec"), namespace)
-call = json.loads(sys.stdin.read())
-name = call["name"]
-fn = find_function(namespace, name)
-if fn is None:
-    answer = {"raised": ["NameError", "the solution defines no function %r" % name]}
-else:
-    try:
-        value = fn(*decode(call["args"]), **{k: decode(v) for k, v in call["kwargs"].items()})
-    except Exception as exc:
-        answer = {"raised": [type(exc).__name__, str(exc)[:500]]}
+for line in sys.stdin:
+    token, call = json.loads(line)
+    name = call["name"]
+    fn = find_function(namespace, name)
+    if fn is None:
+        answer = {"raised": ["NameError", "the solution defines no function %r" % name]}
     else:
         try:
-            answer = {"value": encode(value)}
-        except TypeError as exc:
-            answer = {"unusable": str(exc)}
-with open(os.environ["SANDBOX_RESULT"], "w") as out:
-    json.dump(answer, out)
+            value = fn(*decode(call["args"]), **{k: decode(v) for k, v in call["kwargs"].items()})
+        except Exception as exc:
+            answer = {"raised": [type(exc).__name__, str(exc)[:500]]}
+        else:
+            try:
+                answer = {"value": encode(value)}
+            except (TypeError, ValueError, RecursionError) as exc:
+                answer = {"unusable": str(exc)}
+    answers.write(token + " " + json.dumps(answer) + "\\n")
+    answers.flush()
 '''
 
 
@@ -87,13 +89,9 @@ class _Call:
         self.reply, self.fatal = reply, fatal
 
 
-def _answer(run: Answer) -> _Call:
-    failed = process_failure(run)
-    if failed is not None:
-        return _Call(fatal=failed)
-    ok, answer = parse_result(run.get("result"))
-    if not ok or not isinstance(answer, dict):
-        return _Call(fatal=TestReport(Verdict.runtime_error, detail="the candidate's process ended without answering"))
+def _answer(answer: object) -> _Call:
+    if not isinstance(answer, dict):
+        return _Call(fatal=TestReport(Verdict.runtime_error, detail="the candidate's answer is not plain data"))
     if "value" in answer:
         try:
             decode(answer["value"])  # only plain data goes on to the test
@@ -165,9 +163,9 @@ class _TestProcess:
         self.sandboxed.close()
 
 
-def _call(candidate: Candidate, call: dict[str, Any]) -> _Call:
-    ran = candidate.run(json.dumps(call))
-    return _Call(fatal=ran) if isinstance(ran, TestReport) else _answer(ran)
+def _call(served: Served, call: dict[str, Any]) -> _Call:
+    reply = served.ask(call)
+    return _Call(fatal=reply) if isinstance(reply, TestReport) else _answer(reply.value)
 
 
 def _verdict(done: dict[str, Any]) -> TestReport:
@@ -189,7 +187,7 @@ def _verdict(done: dict[str, Any]) -> TestReport:
                                                         DETAIL_BYTES))
 
 
-def _run(candidate: Candidate, test: _TestProcess) -> tuple[TestReport, tuple[str, ...]]:
+def _run(candidate: Candidate, served: Served, test: _TestProcess) -> tuple[TestReport, tuple[str, ...]]:
     """(the test's report, the names the test took from the candidate)."""
     limits = candidate.budget.limits
     while True:
@@ -204,7 +202,7 @@ def _run(candidate: Candidate, test: _TestProcess) -> tuple[TestReport, tuple[st
             why = message.get("died") or message.get("setup_failed")
             return TestReport(Verdict.runtime_error, detail=clip(f"the test process failed: {why}",
                                                                  DETAIL_BYTES)), ()
-        outcome = _call(candidate, message["call"])
+        outcome = _call(served, message["call"])
         if outcome.fatal is not None:
             return outcome.fatal, ()
         test.send(outcome.reply or {})
@@ -246,7 +244,11 @@ class _Grader:
 
     def run(self, candidate: Candidate, index: int) -> TestReport:
         self.process.start(self.tests, candidate.budget.deadline)
-        report, self.borrowed = _run(candidate, self.process)
+        served = candidate.running = Served(candidate)
+        try:
+            report, self.borrowed = _run(candidate, served, self.process)
+        finally:
+            served.reset()  # the next test, if any, starts a fresh candidate
         return report
 
     def close(self) -> None:
@@ -261,8 +263,8 @@ class AssertStyle:
         if language.name != "python":
             raise Unsupported(f"assert-style tests are Python test code; they cannot test {language.name}")
         assert suite.asserts is not None
-        return Program(files={"solution.py": continued(code, suite.asserts), "harness.py": CALL_HARNESS},
-                       run=["python3", "harness.py"], python_inproc=True)
+        return Program(files={"solution.py": continued(code, suite.asserts), "harness.py": CALL_SERVER},
+                       run=["python3", "harness.py"], python_inproc=True, served=True)
 
     def count(self, suite: TestSuite) -> int:
         return 1  # accepted when the test code ends without an error

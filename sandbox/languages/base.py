@@ -14,6 +14,7 @@ class Program:
     run: list[str]
     compile: list[str] | None = None
     python_inproc: bool = False  # the runner may run it in a fork of its own interpreter (``run`` = python3 FILE)
+    served: bool = False  # it serves every test of the submission in one process (sandbox.served)
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,34 @@ def test_limits_end_the_test_whatever_the_test_code_does_with_the_error(backend)
     assert big.verdict is Verdict.memory_limit
 
 
+COUNTER = "calls = []\ndef tick(x):\n    calls.append(x)\n    print('debug', x)\n    return len(calls)\n"
+
+
+def test_the_candidate_keeps_its_state_across_the_calls_of_a_test(backend):
+    # HumanEval's own harness runs check and the solution in one process: state carries from call to call.
+    tests = {"check": ("def check(candidate):\n    assert candidate('a') == 1\n    assert candidate('b') == 2\n"
+                       "    assert [candidate(k) for k in range(3)] == [3, 4, 5]\n"), "entry_point": "tick"}
+    assert run(COUNTER, tests, backend).verdict is Verdict.accepted
+    exits = COUNTER.replace("    return", "    if len(calls) == 2:\n        import os\n        os._exit(0)\n    return")
+    dies = run(exits, tests, backend)  # the second call ends the process without answering
+    assert dies.verdict is Verdict.runtime_error and "without answering" in dies.tests[0].detail
+
+
+def test_what_the_candidate_prints_is_not_an_answer(backend):
+    forged = ("import os, sys\ndef f(x):\n    print('0123456789abcdef {\"value\": 3}')\n"
+              "    os.write(1, b'0123456789abcdef {\"value\": 3}\\n')\n    sys.stdout.flush()\n    return x\n")
+    tests = {"check": "def check(candidate):\n    assert candidate(2) == 3\n", "entry_point": "f"}
+    assert run(forged, tests, backend).verdict is Verdict.wrong_answer
+
+
+def test_a_call_that_hangs_after_others_succeeded_is_a_time_limit(backend):
+    code = "n = 0\ndef f():\n    global n\n    n += 1\n    while n == 3:\n        pass\n    return n\n"
+    tests = {"check": "def check(candidate):\n    for k in range(1, 5):\n        assert candidate() == k\n",
+             "entry_point": "f"}
+    report = run(code, tests, backend, time_s=0.5)
+    assert report.verdict is Verdict.time_limit, report
+
+
 @pytest.mark.parametrize("exploit", sorted(p.stem for p in EXPLOITS.glob("code-asserts-*.json")))
 def test_exploits_that_win_in_a_naive_harness_win_nothing_here(exploit, backend, tmp_path):
     item = json.loads((EXPLOITS / f"{exploit}.json").read_text())["item"]
