@@ -111,7 +111,8 @@ def _worker(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from reward_service.evaluate import run_eval
     return run_eval(args.input, output=args.output, url=args.url, recipe=args.recipe, api_key=args.api_key,
-                    batch_size=args.batch_size, settings=_settings(args), group_by=args.group_by)
+                    batch_size=args.batch_size, settings=_settings(args), group_by=args.group_by,
+                    by=tuple(args.by or ()), summary_json=args.summary_json)
 
 
 def _probe(args: argparse.Namespace) -> int:
@@ -144,6 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--group-by", metavar="FIELD", help="the field whose value groups a prompt's samples for "
                     "pass@k (default: prompt_id; a line without it is grouped by its prompt text)")
     ev.add_argument("-o", "--output", help="results JSONL (default: INPUT with .graded.jsonl)")
+    ev.add_argument("--summary-json", metavar="PATH", help="also write the summary as JSON (overall, by_task, "
+                    "by_source, by_FIELD: samples, prompts, mean, stderr, no_answer, pass@k, maj@k)")
+    ev.add_argument("--by", metavar="FIELD", action="append", help="summarise by this field too (e.g. level, "
+                    "subject; repeat for more; rows without it count under null)")
     ev.add_argument("--url", help="grade against a running service instead of in this process")
     ev.add_argument("--api-key", help="bearer token for --url (default: REWARD_API_KEY)")
     ev.add_argument("--recipe", default="accuracy", help="recipe name (default: accuracy)")

@@ -9,7 +9,9 @@ import sys
 import httpx
 import pytest
 
-from reward_service.evaluate import parse_line, pass_at_k, pass_note, summarize
+from reward_service.eval_metrics import pass_at_k
+from reward_service.eval_summary import summarize
+from reward_service.evaluate import GROUP_BY, group, parse_line, pass_note
 from tests.conftest import ROOT
 
 ROWS = [
@@ -20,6 +22,12 @@ ROWS = [
 ]
 
 
+def summary_of(rows: list[dict], group_by: str = GROUP_BY, by: tuple[str, ...] = ()) -> dict:
+    """The summary, each sample voting with its correctness (a class per verdict)."""
+    votes = [r["result"]["reward"] for r in rows]
+    return summarize(rows, votes, group(rows, group_by), by)
+
+
 def test_pass_at_k_matches_the_unbiased_estimator():
     assert pass_at_k(4, 0, 2) == 0.0
     assert pass_at_k(4, 1, 1) == pytest.approx(0.25)
@@ -28,11 +36,12 @@ def test_pass_at_k_matches_the_unbiased_estimator():
 
 
 def test_summary_groups_by_task_and_source():
-    rows = [{**r, "result": {"status": "ok", "reward": float(i in (0, 3)), "components": {"accuracy": float(i in (0, 3))}}}
+    rows = [{**r, "task": "math", "result": {"status": "ok", "reward": float(i in (0, 3)),
+                                             "components": {"accuracy": float(i in (0, 3))}}}
             for i, r in enumerate(ROWS)]
-    table = {(r["by"], r["name"]): r for r in summarize(rows)}
-    assert table[("task", "math")]["accuracy"] == 0.5 and table[("task", "math")]["pass@2"] == 1.0
-    assert table[("source", "toy")]["n"] == 3
+    table = summary_of(rows)
+    assert table["by_task"]["math"]["accuracy"] == 0.5 and table["by_task"]["math"]["pass@2"] == 1.0
+    assert table["by_source"]["toy"]["samples"] == 3
 
 
 @pytest.mark.parametrize("against_service", [False, True])
@@ -53,7 +62,8 @@ def test_eval_cli_writes_results_and_survives_bad_lines(tmp_path, service, again
     assert rows[5]["result"]["status"] == "invalid" and "completion" in rows[5]["result"]["error"]
     assert rows[6]["result"]["status"] == "invalid"  # a typo of ours is refused as /score refuses it
     assert rows[6]["result"]["error"].startswith("unknown field 'anwser': did you mean 'answer'?")
-    assert "pass@2" in run.stdout and "accuracy" in run.stdout
+    assert "pass@2" in run.stdout and "maj@2" in run.stdout and "accuracy" in run.stdout
+    assert [r.get("answer_class") for r in rows] == [0, 1, 0, 1, None, None, None]  # 2, 3 | 5, 4
 
 
 def test_summary_has_an_overall_row_and_counts_invalid_lines_apart(tmp_path, service):
@@ -63,7 +73,7 @@ def test_summary_has_an_overall_row_and_counts_invalid_lines_apart(tmp_path, ser
                          capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert run.returncode == 0, run.stderr
     table = [line.split() for line in run.stdout.splitlines()]
-    assert table[1][:4] == ["all", "4", "4", "0.500"]  # the overall row first: 4 items, all scored
+    assert table[1][:6] == ["all", "-", "4", "4", "2", "0.500"]  # the overall row first: 4 items, all scored
     assert not any(row and row[0] == "task" and row[1] == "mathz" for row in table)  # not a task: invalid
     assert "; 2 invalid lines" in run.stdout
 
@@ -114,18 +124,25 @@ MATH500 = graded([math500("test/algebra/1.json", True), math500("test/algebra/1.
                   math500("test/algebra/2.json", False), math500("test/algebra/2.json", False)])
 
 
-def overall(rows: list[dict], **group: str) -> dict:
-    return next(r for r in summarize(rows, **group) if r["by"] == "all")
+def overall(rows: list[dict], group_by: str = GROUP_BY) -> dict:
+    return summary_of(rows, group_by)["overall"]
+
+
+def test_math500_rows_group_by_their_problem_text():
+    line = overall(MATH500)
+    assert (line["pass@1"], line["pass@2"], line["prompts"]) == (0.25, 0.5, 2) and pass_note(MATH500) is None
 
 
 def test_without_a_group_field_there_is_no_pass_at_k_and_the_note_says_why():
-    assert not [c for c in overall(MATH500) if c.startswith("pass@")]  # before: pass@1..4 over one "group"
-    note = pass_note(MATH500)
+    bare = [{k: v for k, v in r.items() if k != "problem"} for r in MATH500]  # nothing of a prompt's
+    line = overall(bare)  # one sample a prompt: pass@1 (the mean) and no k above, without error
+    assert [c for c in line if c.startswith(("pass@", "maj@"))] == ["pass@1", "maj@1"] and line["prompts"] == 4
+    note = pass_note(bare)
     assert note is not None and "each is a group of its own" in note and "--group-by unique_id" in note
 
 
 def test_group_by_names_the_field():
-    line = overall(MATH500, group_by="unique_id")
+    line = overall([{k: v for k, v in r.items() if k != "problem"} for r in MATH500], group_by="unique_id")
     assert (line["pass@1"], line["pass@2"]) == (0.25, 0.5) and "pass@4" not in line
     assert pass_note(MATH500, "unique_id") is None
 
@@ -147,17 +164,18 @@ def test_a_group_of_one_leaves_pass_at_k_out_and_says_so():
     rows = [*MATH500, *graded([math500("test/algebra/3.json", True)])]
     assert "pass@2" not in overall(rows, group_by="unique_id")
     assert "1 of 3 groups have a single scored sample" in (pass_note(rows, "unique_id") or "")
+    assert "pass@1" in overall(rows, group_by="unique_id")  # and k = 1 still has its estimate
 
 
 def test_eval_cli_on_math500_rows(tmp_path):
     src = tmp_path / "math500.jsonl"
-    src.write_text("".join(json.dumps(r) + "\n" for r in [math500("t/1", True), math500("t/1", False),
+    src.write_text("".join(json.dumps(r) + "\n" for r in [math500("t/1", False), math500("t/1", True),
                                                              math500("t/2", True), math500("t/2", True)]))
     run = [sys.executable, "-m", "reward_service", "eval", str(src), "--workers", "1"]
-    alone = subprocess.run(run, capture_output=True, text=True, cwd=ROOT, timeout=300)
-    assert alone.returncode == 0, alone.stderr
-    assert "pass@" not in alone.stdout.replace("no pass@k", "") and "--group-by unique_id" in alone.stdout
-    grouped = subprocess.run([*run, "--group-by", "unique_id"], capture_output=True, text=True, cwd=ROOT, timeout=300)
-    assert grouped.returncode == 0, grouped.stderr
-    header, everything = grouped.stdout.splitlines()[:2]
-    assert header.split()[-2:] == ["pass@1", "pass@2"] and everything.split()[-2:] == ["0.750", "1.000"]
+    for extra in ([], ["--group-by", "unique_id"]):  # the problem's text groups, as its id does
+        grouped = subprocess.run([*run, *extra], capture_output=True, text=True, cwd=ROOT, timeout=300)
+        assert grouped.returncode == 0, grouped.stderr
+        header, everything = (line.split() for line in grouped.stdout.splitlines()[:2])
+        numbers = dict(zip(header, everything, strict=True))
+        assert (numbers["pass@1"], numbers["pass@2"], numbers["maj@1"], numbers["maj@2"]) == (
+            "0.750", "1.000", "0.500", "0.500")  # t/1: wrong then right, a tie: the first class wins
