@@ -21,6 +21,8 @@ notation-only rewrites (:mod:`math_forms`). A span that does not parse as a whol
 * compare boxes written together (``\\boxed{1}, \\boxed{2}``) as one set when the reference has several
   values, else only the last box: boxing guesses never earns what one wrong guess would not;
 * give second chances for multiple-choice letters in prose and percentages against a bare number;
+* drop units after a value on either side (``5\\text{ cm}`` against ``5``, both ways), never converting them
+  (:func:`math_forms.strip_units`);
 * cache the parsed reference per process: a GRPO group shares it.
 """
 
@@ -149,7 +151,7 @@ def _reference(reference: str) -> Reference:
     clock = math_forms.clock_seconds(text)
     if clock is None and _CLOCK_LIKE.match(text):  # "4:30p..": a damaged time, not the ratio 4/(30p)
         return Reference(text, (), None, False, False, False)
-    parsed = tuple(parse_whole(math_forms.rewrite(text)))
+    parsed = tuple(parse_whole(math_forms.rewrite(math_forms.strip_units(text))))  # units as the answer's
     constant = bool(parsed) and isinstance(parsed[0], Basic) and not parsed[0].free_symbols
     number = constant and getattr(parsed[0], "is_Number", False)
     return Reference(text, parsed, clock, constant, number, _several(parsed))
@@ -158,7 +160,7 @@ def _reference(reference: str) -> Reference:
 def _answer_text(span: AnswerSpan, ref: Reference) -> str:
     """The answer as graded: the span cleaned (units dropped against a constant), or the group's parts."""
     if ref.several and span.group:
-        return ", ".join(math_forms.clean(part) for part in span.group)
+        return ", ".join(_part(part, ref) for part in span.group)
     text = math_forms.clean(span.text)
     if ref.constant:
         text = math_forms.strip_units(text, prose=span.prose)
@@ -167,11 +169,17 @@ def _answer_text(span: AnswerSpan, ref: Reference) -> str:
     return text
 
 
+def _part(part: str, ref: Reference) -> str:
+    """One of several boxed values, cleaned (its units dropped against a constant reference)."""
+    text = math_forms.clean(part)
+    return math_forms.strip_units(text) if ref.constant else text
+
+
 def _parse_answer(span: AnswerSpan, ref: Reference, text: str) -> list[Any]:
     """The parse of the graded text; the parts of a group as one set (each part parsed on its own)."""
     from sympy import FiniteSet
     if ref.several and span.group:
-        parts = [parse_whole(math_forms.rewrite(math_forms.clean(part))) for part in span.group]
+        parts = [parse_whole(math_forms.rewrite(_part(part, ref))) for part in span.group]
         if all(parts):
             return [FiniteSet(*(a for p in parts for a in (p[0].args if isinstance(p[0], FiniteSet) else (p[0],))))]
     return parse_whole(math_forms.rewrite(text))

@@ -2,6 +2,8 @@
 
 Its parse gives ``[expression, normalised string]``; two answers are equal when their expressions are
 (with the corrections below) or, failing a parse on one side, their normalised strings are identical.
+Second chances where math-verify relates no equal forms: one function in two notations (``f(x) = 2x+3``,
+``y = 2x+3``) and powers with decimal exponents (``x^{1.5} x^{0.5}`` = ``x^2``, unknowns taken positive).
 """
 
 from __future__ import annotations
@@ -229,7 +231,7 @@ def equal(gold: tuple[Any, ...] | list[Any], pred: list[Any], options: Any) -> t
             unit = _with_imaginary_unit(g, p)
             if unit is not None and _verify(*unit, options):
                 return True, None
-            if _same_solutions(g, p):
+            if _same_solutions(g, p) or _same_function(g, p, options) or _same_with_rational_powers(g, p, options):
                 return True, None
         except (MemoryError, RecursionError):
             raise  # out of resources is no verdict on the answer: the caller reports an error
@@ -238,3 +240,86 @@ def equal(gold: tuple[Any, ...] | list[Any], pred: list[Any], options: Any) -> t
     if len(gold) > 1 and len(pred) > 1 and str(gold[1]).strip() and str(gold[1]).strip() == str(pred[1]).strip():
         return True, None  # the same normalised LaTeX
     return False, error
+
+
+# --- Second chances for equal forms math-verify does not relate (issue 21) ----------------------------------
+
+_SHORT_DECIMAL = 6     # decimal places of an exponent read as the fraction it writes (0.25 = 1/4)
+_MAX_NODES = 200       # larger expressions get no second chance: no unbounded simplification per answer
+
+
+def _definition(expr: Any) -> tuple[Any, Any] | None:
+    """``(head, rule)`` of an equation that defines a function: ``f(x) = 2x + 3`` (head ``f(x)``, arguments
+    distinct unknowns) or ``y = 2x + 3`` (head ``y``), either way round; None when the head also appears in
+    the rule (``y = 2y + 3``, ``f(x) = f(x-1) + 2``: an equation to solve, not a definition)."""
+    from sympy import Eq, Symbol
+    from sympy.core.function import AppliedUndef
+    if not isinstance(expr, Eq):
+        return None
+    for head, rule in ((expr.lhs, expr.rhs), (expr.rhs, expr.lhs)):
+        names = {s.name for s in rule.free_symbols} | {f.func.__name__ for f in rule.atoms(AppliedUndef)}
+        if isinstance(head, Symbol) and head.name not in names:
+            return head, rule
+        if isinstance(head, AppliedUndef) and head.func.__name__ not in names and head.args \
+                and all(isinstance(a, Symbol) for a in head.args) and len(set(head.args)) == len(head.args):
+            return head, rule
+    return None
+
+
+def _same_function(gold: Any, pred: Any, options: Any) -> bool:
+    """``f(x) = 2x + 3`` against ``y = 2x + 3`` or ``g(t) = 2t + 3``: one function in any notation, so the
+    rules are compared (arguments matched by position). At least one side must use function notation:
+    ``x = 3`` against ``y = 3`` still differ, and ``y`` must not be one of ``f``'s arguments."""
+    from sympy.core.function import AppliedUndef
+    g, p = _definition(gold), _definition(pred)
+    if g is None or p is None:
+        return False
+    (g_head, g_rule), (p_head, p_rule) = g, p
+    functions = [h for h in (g_head, p_head) if isinstance(h, AppliedUndef)]
+    if len(functions) == 2:
+        if len(g_head.args) != len(p_head.args):
+            return False
+        p_rule = p_rule.subs(dict(zip(p_head.args, g_head.args, strict=True)), simultaneous=True)
+    elif len(functions) == 1:
+        symbol = p_head if functions[0] is g_head else g_head
+        if symbol in functions[0].args:  # x = 2x + 3 against f(x) = 2x + 3: not the value of f
+            return False
+    else:
+        return False
+    return not _clearly_different(g_rule, p_rule, options) and _verify(g_rule, p_rule, options)
+
+
+def _rational_powers(expr: Any) -> Any:
+    """``expr`` with each exponent written as a short decimal made the fraction it writes (``x^{0.5}`` →
+    ``x^{1/2}``), so that sympy combines the powers (``x^{1.5} x^{0.5}`` = ``x^2``); None when no exponent is
+    such a decimal or the expression is too large."""
+    from sympy import Basic, Float, Pow, Rational, preorder_traversal
+    if not isinstance(expr, Basic) or not expr.has(Float):
+        return None
+    nodes = list(preorder_traversal(expr))
+    if len(nodes) > _MAX_NODES:
+        return None
+    exact = {}
+    for node in nodes:
+        if isinstance(node, Pow) and isinstance(node.exp, Float):
+            text = f"{float(node.exp):.15g}"
+            if "e" not in text and len(text.partition(".")[2]) <= _SHORT_DECIMAL:
+                exact[node.exp] = Rational(text)
+    return expr.xreplace(exact) if exact else None
+
+
+def _same_with_rational_powers(gold: Any, pred: Any, options: Any) -> bool:
+    """Equal once decimal exponents are fractions (see :func:`_rational_powers`) and the unknowns, on both
+    sides, positive: the reading a problem that writes ``x^{0.5}`` intends, x > 0 (a real power of a negative
+    base is not meant), under which ``(x^2)^{0.25}`` is ``\\sqrt{x}``. Only for answers with such exponents."""
+    from sympy import Basic, Symbol
+    g, p = _rational_powers(gold), _rational_powers(pred)
+    if g is None and p is None:
+        return False
+    sides = [gold if g is None else g, pred if p is None else p]
+    if not all(isinstance(e, Basic) for e in sides):
+        return False
+    unknowns = {s for e in sides for s in e.free_symbols if isinstance(s, Symbol)}
+    positive = {s: Symbol(s.name, positive=True) for s in unknowns}
+    return _verify(sides[0].xreplace(positive), sides[1].xreplace(positive), options)
+

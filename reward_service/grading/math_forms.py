@@ -41,6 +41,10 @@ _TRIG = r"\\(?:sin|cos|tan|cot|sec|csc)(?:\^\s*\{?-?\d+\}?)?"
 _DEGREES = r"(\d+(?:\.\d+)?)\s*\^\s*\{?\s*\\circ\s*\}?"
 _TRIG_DEGREES = re.compile(
     rf"({_TRIG})\s*(?:\\left\s*)?(?:\(\s*{_DEGREES}\s*(?:\\right\s*)?\)|\{{\s*{_DEGREES}\s*\}}|{_DEGREES})")
+_TRIG_HEAD = re.compile(rf"{_TRIG}(?![A-Za-z])")
+_OPENING = re.compile(r"\s*(?:\\left\s*)?[({]")
+_DEGREE_TERM = re.compile(r"(\d+(?:\.\d+)?|(?<![\\A-Za-z])[A-Za-z]|\\(?:alpha|beta|gamma|theta|varphi|phi|psi))"
+                          r"\s*\^\s*\{?\s*\\circ\s*\}?")
 _SET_BUILDER = re.compile(r"^(?:\\left)?\\\{\s*[A-Za-z]\s*(?:\\in\s*\\mathbb\{R\}\s*)?(?:\\mid|\||:)\s*(.+?)\s*"
                           r"(?:\\right)?\\\}$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(?:\\text\{\s*)?(?:([ap])\.?\s*m\.?)?\s*\}?$", re.I)
@@ -48,10 +52,15 @@ _PLAIN_NUMBER = re.compile(r"^([+-]?)(?:\\?\$)?(\d{1,3}(?:,\d{3})+|\d+)?(\.\d+)?
 # Units after a number: \text{...}, or a word set off by a space (3+ letters, or a 2-letter unit: "5 xy" is
 # a product, "5 cm" a length). In prose also a unit letter ("79 g", "1,000.99m²"); x, n, k... stay variables.
 _POWER = r"(?:\s*\^\s*\{?\d\}?|[²³])?(?:\s*/\s*[^\W\d_]+)?"
-_TEXT_UNIT = rf"\s*(?:\\[,;:]|~)?\s*\\(?:text|mbox|mathrm|textrm)\s*\{{[^{{}}]*\}}{_POWER}"
+_TEXT_UNIT = (rf"\s*(?:\\[,;:]|~)?\s*(?:\\(?:text|mbox|mathrm|textrm|operatorname)\s*\{{[^{{}}]*\}}"
+              r"|\{\s*\\rm\s[^{}]*\}"                                                        # {\rm cm}
+              r"|\\frac\s*\{\s*\\(?:text|mathrm)\{[^{}]*\}\s*\}\s*\{\s*\\(?:text|mathrm)\{[^{}]*\}\s*\}"  # m/s
+              rf"|\s*\^\s*\{{?\s*\\circ\s*\}}?){_POWER}")                                        # 90 ^ \circ
 _WORD_UNIT = rf"(?:\s+|\s*(?:\\[,;:]|~)\s*)(?:[^\W\d_]{{3,}}|(?i:cm|mm|km|kg|mg|ml|ft|yd|mi|oz|lb|hr|in)){_POWER}"
 _WRITTEN_UNITS = re.compile(rf"(?:{_TEXT_UNIT}|{_WORD_UNIT})+\s*$")
 _PROSE_UNITS = re.compile(rf"(?:{_TEXT_UNIT}|{_WORD_UNIT}|\s*(?:[^\W\d_]{{3,}}|[mgshlLKNJWV]){_POWER})+\s*$")
+_WRAPPED = re.compile(r"^\\(?:text|mbox|textrm|mathrm)\s*\{([^{}]*)\}$")
+_WRAPPED_QUANTITY = re.compile(r"^\s*[+-]?\d[\d.,]*\s*[^\W\d_]")                    # "5 cm", "3 dollars"
 _DECIMAL_PLACES = re.compile(r"\d\.(\d+)")
 _CUT = re.compile(r"[{}()\[\]]"                                                        # brackets (depth)
                   r"|\\(?:leq?|geq?|neq?|lt|gt|approx|sim|simeq|equiv|cong|to)(?![A-Za-z])"  # relations
@@ -106,13 +115,42 @@ def _trig_degrees(m: re.Match[str]) -> str:
     return f"{m.group(1)}\\left({degrees}\\cdot\\frac{{\\pi}}{{180}}\\right)"
 
 
+def _degrees_in_trig_arguments(text: str) -> str:
+    """Every angle in degrees inside a bracketed trigonometric argument → radians: ``\\sin(90^\\circ - x)`` →
+    ``\\sin(\\frac{90\\pi}{180} - x)``, ``\\cos\\left(2\\cdot 30^{\\circ}\\right)``, ``\\theta^\\circ``. The
+    unknowns keep their reading (``\\sin(90^\\circ - x) = \\cos x`` holds in either unit). A bare argument
+    (``\\sin 45^\\circ``) is left to :data:`_TRIG_DEGREES`."""
+    out, pos = [], 0
+    for m in _TRIG_HEAD.finditer(text):
+        end = _bracket_end(text, m.end()) if m.start() >= pos else None
+        if end is None:
+            continue
+        out += [text[pos:m.end()], _DEGREE_TERM.sub(r"\\frac{\1\\pi}{180}", text[m.end():end])]
+        pos = end
+    return "".join(out) + text[pos:]
+
+
+def _bracket_end(text: str, start: int) -> int | None:
+    """The end of the bracketed group opening at ``start`` (after spaces and ``\\left``); None if none."""
+    m = _OPENING.match(text, start)
+    if m is None:
+        return None
+    depth = 0
+    for k in range(m.end() - 1, len(text)):
+        depth += (text[k] in "({") - (text[k] in ")}")
+        if depth == 0:
+            return k + 1
+    return None
+
+
 def rewrite(text: str) -> str:
     """Rewrites of forms math-verify misreads (run after :func:`clean`):
 
     * ``1.5e-7`` (read as ``e - 7``) → ``1.5\\times 10^{-7}``;
     * ``0.\\overline{3}`` → ``\\frac{1}{3}``; ``\\textbf{(073)}`` (AoPS) → ``073``;
     * mixed numbers: ``1\\frac{1}{2}``, ``1 1/2`` → ``(1+\\frac{1}{2})`` (math-verify reads the plain form as 1);
-    * degrees inside trigonometric functions: ``\\sin 45^\\circ`` → ``\\sin(45\\cdot\\frac{\\pi}{180})``
+    * degrees inside trigonometric functions: ``\\sin 45^\\circ`` → ``\\sin(45\\cdot\\frac{\\pi}{180})``, and
+      each angle in degrees in a bracketed argument, ``\\sin(90^\\circ - x)`` → ``\\sin(\\frac{90\\pi}{180} - x)``
       (math-verify drops ``^\\circ`` and takes radians);
     * ``\\mathrm{e}`` and ``\\text{i}`` → ``e`` and ``i`` (read as the text "e", not Euler's number).
     """
@@ -124,7 +162,7 @@ def rewrite(text: str) -> str:
     text = _MIXED_LATEX.sub(lambda g: _mixed(g.group(1), g.group(2) or g.group(3), g.group(4) or g.group(5),
                                              g.group(0)), text)
     text = _MIXED_PLAIN.sub(lambda g: _mixed(g.group(1), g.group(2), g.group(3), g.group(0)), text)
-    text = _TRIG_DEGREES.sub(_trig_degrees, text)
+    text = _TRIG_DEGREES.sub(_trig_degrees, _degrees_in_trig_arguments(text))
     text = _UPRIGHT.sub(r"\1", text).replace("\\varnothing", "\\emptyset")
     m = _SET_BUILDER.match(text)
     if m:  # \{x \mid x > 2\}: the set of the condition, compared as that condition
@@ -159,11 +197,38 @@ def expand_plus_minus(text: str) -> str | None:
 
 
 def strip_units(text: str, prose: bool = False) -> str:
-    """``10 weeks``, ``10 \\text{ cm}^2``, ``25 km/h`` → the value, for a reference that is a constant. Only
-    a value followed by units loses them; ``5x``, ``5 xy`` or ``x + 5`` stay as written. In ``prose`` (a
-    number read out of a sentence, not written mathematics) a unit letter goes too: ``79 g``."""
-    stripped = (_PROSE_UNITS if prose else _WRITTEN_UNITS).sub("", text).strip()
+    """``10 weeks``, ``10 \\text{ cm}^2``, ``25 km/h``, ``\\text{5 cm}`` → the value; in a list, each item's
+    (``5 \\text{ cm}, 6 \\text{ cm}`` → ``5, 6``). Only a value followed by units loses them; ``5x``, ``5 xy``
+    or ``x + 5`` stay as written. In ``prose`` (a number read out of a sentence, not written mathematics) a
+    unit letter goes too: ``79 g``. Used on both sides (an answer against a constant reference, and every
+    reference), so a unit is ignored whichever side writes it. Units are dropped, never converted: ``5 km``
+    is 5, not 5000, since a reference's unit is the one the problem asks the answer in."""
+    if text.startswith("{") and _bracket_end(text, 0) == len(text):  # {35 cm, 4}: a LaTeX group, no set
+        inner = strip_units(text[1:-1], prose)
+        return inner if inner != text[1:-1] else text
+    items = _top_level_items(text)
+    if len(items) > 1:
+        values = [strip_units(item, prose) for item in items]
+        return ", ".join(values) if values != items else text
+    wrapped = _WRAPPED.match(text)
+    quantity = wrapped.group(1).strip() if wrapped and _WRAPPED_QUANTITY.match(wrapped.group(1)) else text
+    stripped = (_PROSE_UNITS if prose else _WRITTEN_UNITS).sub("", quantity).strip()
     return stripped if stripped != text and _NUMBER_LIKE.match(stripped) else text
+
+
+def _top_level_items(text: str) -> list[str]:
+    """The items of a list written with commas outside brackets (not the thousands comma of ``1,000``)."""
+    items, depth, start = [], 0, 0
+    for m in _CUT.finditer(text):
+        token = m.group()
+        if token in "{([":
+            depth += 1
+        elif token in "})]":
+            depth = max(depth - 1, 0)
+        elif token == "," and depth == 0:
+            items.append(text[start:m.start()].strip())
+            start = m.end()
+    return [*items, text[start:].strip()] if items else [text]
 
 
 def plain_number(text: str) -> Fraction | None:
