@@ -156,6 +156,24 @@ async def _grade_and_classify(items: list[ScoreItem], parsed: list[tuple[dict[st
     return results, valid, votes
 
 
+def evaluate(rows: list[dict[str, Any]], *, recipe: str = "accuracy", url: str | None = None,
+             api_key: str | None = None, group_by: str = GROUP_BY, by: tuple[str, ...] = (),
+             batch_size: int = 256, settings: Settings | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The eval CLI's numbers from Python: (each row with its ``result`` and ``answer_class``, the summary as
+    ``--summary-json`` writes it, without its settings). Rows are what the CLI reads, one a line; graded in
+    this process, or by the service at ``url``. A row that is no item is answered ``invalid`` and left out
+    of the summary, as in the CLI."""
+    parsed = [parse_line(json.dumps(row)) for row in rows]
+    items = [item for _, item, _ in parsed if item is not None]
+    grading = _Grading(url, api_key, batch_size, settings or Settings())
+    results, valid, votes = asyncio.run(_grade_and_classify(items, parsed, grading, recipe, group_by))
+    graded, vote = iter(results), iter(votes)
+    out = [{**row, "result": (next(graded) if item is not None else ItemResult(
+        reward=None, status=Status.invalid, error=error)).model_dump(mode="json"),
+            "answer_class": next(vote) if item is not None else None} for row, item, error in parsed]
+    return out, summarize(valid, votes, group(valid, group_by), by) if valid else {}
+
+
 def run_eval(input_path: str, *, output: str | None, url: str | None, recipe: str, api_key: str | None,
              batch_size: int, settings: Settings, group_by: str | None = None, by: tuple[str, ...] = (),
              summary_json: str | None = None) -> int:

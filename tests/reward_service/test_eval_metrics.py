@@ -195,3 +195,22 @@ def test_livecodebench_rows_are_graded_and_grouped_by_question(tmp_path, backend
     graded = [json.loads(line) for line in (tmp_path / "lcb.graded.jsonl").read_text().splitlines()]
     assert [r["result"]["reward"] for r in graded] == [1.0, 0.0, 1.0, 1.0]
     assert len(group(graded)) == 2 and "private_test_cases" in graded[0]  # the row rides along as it came
+
+
+def test_the_python_api_gives_the_clis_numbers(tmp_path, service):
+    from reward_service.evaluate import evaluate
+    rows = [{"prompt_id": p, "completion": f"\\boxed{{{c}}}", "answer": "2", "subject": s}
+            for p, s, cs in (("a", "algebra", ("2", "2.0", "3", "5")), ("b", None, ("1", "4/2", "\\frac{4}{2}", "2")))
+            for c in cs]
+    rows.append({"answer": "2"})  # no completion: invalid, and out of the summary
+    src, summary_path = tmp_path / "in.jsonl", tmp_path / "summary.json"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    run = subprocess.run([sys.executable, "-m", "reward_service", "eval", str(src), "--url", service.url,
+                          "--by", "subject", "--summary-json", str(summary_path)],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert run.returncode == 0, run.stderr
+    graded, numbers = evaluate(rows, url=service.url, by=("subject",))
+    cli = json.loads(summary_path.read_text())
+    cli.pop("settings")
+    assert numbers == cli and numbers["overall"]["maj@4"] == 1.0 and numbers["by_subject"]["null"]["maj@1"] == 0.0
+    assert graded[-1]["result"]["status"] == "invalid" and [r["answer_class"] for r in graded[4:8]] == [0, 1, 1, 1]
