@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         False, description="Let bubblewrap run without cgroups, on per-process limits only: several processes "
                            "or SysV shared memory can then exceed the memory limit together, and there is no "
                            "CPU quota. Off: without a writable cgroup hierarchy, bubblewrap refuses to start.")
+    sandbox_docker_runtime: str = Field(
+        "runc", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="OCI runtime of the Docker backend's sandbox containers (the sandbox reads this same "
+                    "variable): 'runsc' puts each under gVisor's user-space kernel, for nodes shared with other "
+                    "tenants (slower: see the README). One the engine does not know stops the start.")
 
     # Reward models (the [rm] extra)
     reward_models: str | None = Field(None, description="Comma-separated reward models (hub names or local paths) "

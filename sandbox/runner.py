@@ -66,6 +66,7 @@ from __future__ import annotations
 
 import base64
 import ctypes
+import errno
 import json
 import os
 import resource
@@ -486,14 +487,41 @@ def _spare(sock: socket.socket) -> NoReturn:
     os._exit(0)
 
 
+def _pidfd(pid: int) -> int | None:
+    """A pidfd for our child ``pid``, or None where the kernel has none (gVisor's before 2023 answers ENOSYS):
+    callers then poll with wait4/waitid, which name only our own unreaped children."""
+    if not hasattr(os, "pidfd_open"):
+        return None
+    try:
+        return os.pidfd_open(pid)
+    except OSError as exc:
+        if exc.errno != errno.ENOSYS:
+            raise
+        return None
+
+
+def _unreaped(pid: int) -> bool:
+    """Whether ``pid`` is still our child, running or a zombie (so its number is not anyone else's)."""
+    try:
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return False
+    return True
+
+
 class _Helper:
     """A helper process of the runner's (the zygote, a spare): its pid, a pidfd to watch and signal it
-    (never a recycled pid), and the socket to it."""
+    (never a recycled pid; without pidfds, only while it is our unreaped child), and the socket to it."""
 
     def __init__(self, pid: int, sock: socket.socket) -> None:
-        self.pid, self.pidfd, self.sock = pid, os.pidfd_open(pid), sock
+        self.pid, self.pidfd, self.sock = pid, _pidfd(pid), sock
 
     def alive(self) -> bool:
+        if self.pidfd is None:
+            try:
+                return os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+            except ChildProcessError:
+                return False
         return not select.select([self.pidfd], [], [], 0)[0]
 
     def sound(self) -> bool:
@@ -503,7 +531,10 @@ class _Helper:
 
     def signal(self, sig: int) -> None:
         try:
-            signal.pidfd_send_signal(self.pidfd, sig)
+            if self.pidfd is not None:
+                signal.pidfd_send_signal(self.pidfd, sig)
+            elif _unreaped(self.pid):  # no other thread reaps: the pid stays ours until we signal it
+                os.kill(self.pid, sig)
         except ProcessLookupError:
             pass
 
@@ -511,10 +542,14 @@ class _Helper:
         if kill:
             self.signal(signal.SIGKILL)
             try:
-                os.waitid(os.P_PIDFD, self.pidfd, os.WEXITED)
+                if self.pidfd is not None:
+                    os.waitid(os.P_PIDFD, self.pidfd, os.WEXITED)
+                else:
+                    os.waitpid(self.pid, 0)
             except ChildProcessError:
                 pass  # reaped already
-        os.close(self.pidfd)
+        if self.pidfd is not None:
+            os.close(self.pidfd)
         self.sock.close()
 
 
@@ -727,7 +762,7 @@ def _pump(pid: int, data: bytes, stdin_w: int, out_r: int, err_r: int, deadline:
     if not data:
         os.close(stdin_w)
         writer = None
-    pidfd = os.pidfd_open(pid) if hasattr(os, "pidfd_open") else None
+    pidfd = _pidfd(pid)
     timed_out = over = False
     exited: Reaped | None = None
     drain_until = 0.0
@@ -865,6 +900,14 @@ def _stream_out(fd: int, err: bytearray | None) -> int:
     return len(chunk)
 
 
+def _ended_now(pid: int, pidfd: int | None, ready: list[int]) -> Reaped | None:
+    """The program's wait4 answer if it has ended: its pidfd is ready or, without one, wait4 says so."""
+    if pidfd is not None:
+        return os.wait4(pid, 0) if pidfd in ready else None
+    reaped = os.wait4(pid, os.WNOHANG)
+    return reaped if reaped[0] == pid else None
+
+
 def run_streaming(argv: list[str], stdin: str, limits: RunLimits, wall: float, cwd: str, env: dict[str, str],
                   channel: Channel, here: bool = False, zygote: Zygote | None = None) -> Ran:
     """Run ``argv`` under ``limits`` with its stdin and stdout relayed to and from the host (see the
@@ -873,7 +916,7 @@ def run_streaming(argv: list[str], stdin: str, limits: RunLimits, wall: float, c
     started = time.monotonic()
     pid, stdin_w, out_r, err_r = _spawn({"argv": argv, "limits": limits, "wall": wall, "cwd": cwd, "env": env},
                                         here, zygote)
-    pidfd = os.pidfd_open(pid)
+    pidfd = _pidfd(pid)  # None (gVisor): poll wait4 every 10 ms instead
     err = bytearray()
     readers: dict[int, bytearray | None] = {out_r: None, err_r: err}
     sizes = {out_r: 0, err_r: 0}
@@ -888,14 +931,16 @@ def run_streaming(argv: list[str], stdin: str, limits: RunLimits, wall: float, c
         if exited is None and now >= started + wall:
             timed_out = True
             break
-        wanted = list(readers) + ([pidfd] if exited is None else []) + ([channel.fd] if not channel.eof else [])
+        wanted = (list(readers) + ([pidfd] if exited is None and pidfd is not None else [])
+                  + ([channel.fd] if not channel.eof else []))
         writing = [writer] if writer is not None and pending else []
         # no wait for messages read with the one that started this test: they are not on the fd any more
         timeout = 0.0 if channel.peek() is not None else max(0.0, min(started + wall - now,
-                                                                       1.0 if exited is None else 0.01))
+                                                                       1.0 if exited is None and pidfd is not None
+                                                                       else 0.01))
         ready, can_write, _ = select.select(wanted, writing, [], timeout)
-        if pidfd in ready:
-            exited, drain_until = os.wait4(pid, 0), time.monotonic() + 0.05
+        if exited is None and (exited := _ended_now(pid, pidfd, ready)) is not None:
+            drain_until = time.monotonic() + 0.05
         for fd in [fd for fd in ready if fd in readers]:
             got = _stream_out(fd, readers[fd])
             sizes[fd] += got

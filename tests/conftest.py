@@ -226,3 +226,35 @@ def backend(request):
         return get_backend(request.param)
     except SandboxUnavailable as exc:
         need(False, f"{request.param} sandbox unavailable: {exc}")
+
+
+# -- gVisor: the sandbox suite again under REWARD_SANDBOX_DOCKER_RUNTIME=runsc (.ci/run) --------------------
+# Tests that cannot hold under Debian's gVisor (2022, ptrace platform), by node id, with the reason.
+# Each is still a 0 for the submission (the sandbox fails closed); what differs is the verdict's name or that
+# the submission's own later tests are lost with its runner.
+_ADV = "tests/sandbox/test_adversarial.py::"
+_PID1 = ("this gVisor lets a process signal its sandbox's PID 1, which Linux refuses: the runner dies, the "
+         "submission gets runtime_error and the container is replaced")
+_OOM = ("this gVisor enforces the memory cgroup by killing the runner, not the program: runtime_error (a 0), "
+        "not memory_limit")
+RUNSC_LEFT_OUT: dict[str, str] = {
+    _ADV + "test_hostile_submission[docker-growing_memory]": _OOM,
+    _ADV + "test_hostile_submission[docker-memory_bomb]": _OOM,
+    _ADV + "test_hostile_submission[docker-kill_and_stop_the_runner]": _PID1,
+    _ADV + "test_hostile_submission[docker-signal_everyone]": _PID1,
+    _ADV + "test_killing_or_stopping_every_other_process_hurts_no_later_test[docker-KILL]": _PID1,
+    _ADV + "test_killing_or_stopping_every_other_process_hurts_no_later_test[docker-STOP]": _PID1,
+    _ADV + "test_hostile_submission[docker-ptrace_the_runner]": (
+        "ptrace under gVisor's ptrace platform blocks the program until its time runs out: time_limit (a 0)"),
+    _ADV + "test_hostile_submission[docker-stderr_flood]": (
+        "every write is a trapped syscall on the ptrace platform: 16 MB of stderr runs past the time limit"),
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("REWARD_SANDBOX_DOCKER_RUNTIME", "runc") != "runsc":
+        return
+    for item in items:
+        reason = RUNSC_LEFT_OUT.get(item.nodeid)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=f"left out under runsc: {reason}"))

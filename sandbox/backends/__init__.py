@@ -91,7 +91,7 @@ class Backends:
 def status(name: str = "auto", *, bwrap_rlimits_only: bool = False,
            running: Backends | None = None) -> tuple[bool, str]:
     """(could ``name`` run a submission here, one line saying how or why not), for readiness probes. Cheap:
-    no sandbox starts. Docker: the engine answers a ping. bwrap: installed, and which limits apply (those of
+    no sandbox starts. Docker: the engine answers a ping and knows the runtime. bwrap: installed, and which limits apply (those of
     a backend ``running`` has made, else of one that would start now) or why it would refuse to start."""
     if name == "unsafe-local":
         return True, "unsafe-local: no isolation (trusted code only)"
@@ -110,8 +110,14 @@ def status(name: str = "auto", *, bwrap_rlimits_only: bool = False,
     if name == "docker":
         try:
             import docker
-            docker.from_env(timeout=2).ping()
-            return True, "docker: engine answers"
+            client = docker.from_env(timeout=2)
+            client.ping()
         except Exception as exc:  # no SDK, no socket, no answer: all mean "not here"
             return False, f"docker: engine not reachable ({type(exc).__name__})"
+        from sandbox.backends.docker import check_runtime, configured_runtime
+        try:
+            check_runtime(client, configured_runtime())
+        except SandboxUnavailable as exc:
+            return False, f"docker: {exc}"
+        return True, f"docker: engine answers, runtime {configured_runtime()}"
     return False, f"{name}: unknown sandbox backend"

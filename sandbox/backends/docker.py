@@ -14,10 +14,15 @@ something behind.
 
 The memory limit is the run's; a session that compiles raises it to the compile limit for the compile
 (g++ on template-heavy code needs far more than the programs it builds) and lowers it again before the
-first test, with ``docker update``.
+first test, with ``docker update`` (not under runsc, which cannot update a live container: compiles there
+get the run's limit).
 
 Containers clean up after their owner: the runner's stdin is the attach stream (``StdinOnce``), so when the
 owning process dies the runner sees end of input and exits, and the container removes itself.
+
+The OCI runtime is ``REWARD_SANDBOX_DOCKER_RUNTIME`` (default ``runc``): ``runsc`` puts each container under
+gVisor's user-space kernel, a second wall for nodes shared with other tenants. Everything above stays as it
+is. A runtime the engine does not know stops the backend at start (never a sandbox error per submission).
 """
 
 from __future__ import annotations
@@ -54,6 +59,29 @@ USER = "10001:10001"
 WIPE = ("/work", "/tmp", "/dev/shm", "/dev/mqueue")
 IDLE_S = 300.0  # an idle container unused this long is removed (limits nobody asks for any more)
 MAX_IDLE = 4    # idle containers a backend keeps (one per concurrent session it serves is enough)
+RUNTIME_ENV = "REWARD_SANDBOX_DOCKER_RUNTIME"  # declared (and documented) in the service's Settings too
+# Runtimes with a user-space kernel: the host's pids cgroup counts the kernel's own threads (gVisor: about 40,
+# and some 9 per program process under ptrace), so the programs' process limit is RLIMIT_NPROC, which that
+# kernel enforces, and the cgroup only bounds the whole sandbox, at a multiple of it.
+USERSPACE_KERNELS = {"runsc": (128, 16)}  # runtime: (host pids for itself, host pids per program process)
+
+
+def configured_runtime() -> str:
+    """The OCI runtime sandbox containers run under: the environment's, else ``runc``."""
+    return os.environ.get(RUNTIME_ENV, "").strip() or "runc"
+
+
+def check_runtime(client: Any, runtime: str) -> None:
+    """Raise :class:`SandboxUnavailable` unless the engine knows ``runtime``: at start, with the reason, rather
+    than a failed container start for every submission."""
+    try:
+        known = sorted(client.info().get("Runtimes") or {})
+    except Exception as exc:
+        raise SandboxUnavailable(f"Docker engine did not say its runtimes: {exc}") from exc
+    if runtime not in known:
+        raise SandboxUnavailable(f"the Docker engine has no runtime {runtime!r} ({RUNTIME_ENV}); it knows "
+                                 f"{', '.join(known) or 'none'} (gVisor: install runsc and register it in "
+                                 "/etc/docker/daemon.json)")
 
 
 class _Frames:
@@ -108,7 +136,9 @@ def _memory_bytes(memory_mb: int) -> int:
 class DockerSession:
     def __init__(self, backend: DockerBackend, warm: _Warm, limits: Limits) -> None:
         self.backend, self.warm, self.limits = backend, warm, limits
-        self.memory = CompileMemory(self._set_memory, limits)
+        # gVisor's runsc (Debian's, 2022) has no live update: compiles there run within the run's memory limit
+        live_update = backend.runtime not in USERSPACE_KERNELS
+        self.memory = CompileMemory(self._set_memory if live_update else None, limits)
 
     def send(self, message: Mapping[str, Any]) -> None:
         self.memory.before(message)
@@ -142,17 +172,21 @@ class DockerSession:
 class DockerBackend:
     name = "docker"
     address_space_rlimit = False  # the cgroup limits memory
-    nproc_rlimit = False          # the cgroup limits pids
+    nproc_rlimit = False          # the cgroup limits pids (RLIMIT_NPROC under a user-space kernel: see __init__)
     workdir_base = "/work"
     sweep: tuple[str, ...] | None = WIPE
 
-    def __init__(self, client: Any = None, max_runs: int = 500, build: bool = True) -> None:
+    def __init__(self, client: Any = None, max_runs: int = 500, build: bool = True,
+                 runtime: str | None = None) -> None:
         try:
             import docker
             self.client = client or docker.from_env(timeout=30)
             self.client.ping()
         except Exception as exc:
             raise SandboxUnavailable(f"Docker engine not reachable: {exc}") from exc
+        self.runtime = runtime or configured_runtime()
+        check_runtime(self.client, self.runtime)
+        self.nproc_rlimit = self.runtime in USERSPACE_KERNELS
         try:
             self.image = ensure_image(self.client, build=build)
         except Exception as exc:
@@ -169,7 +203,7 @@ class DockerBackend:
         self._closed = False
 
     def describe(self) -> str:
-        return f"warm containers of {self.image}"
+        return f"warm containers of {self.image}, runtime {self.runtime}"
 
     @staticmethod
     def _key(limits: Limits) -> tuple:
@@ -178,13 +212,14 @@ class DockerBackend:
     def _create(self, limits: Limits) -> _Warm:
         api = self.client.api
         memory = _memory_bytes(limits.memory_mb)
+        base, per_process = USERSPACE_KERNELS.get(self.runtime, (0, 1))
         host_config = api.create_host_config(
             network_mode="none", read_only=True, auto_remove=True, ipc_mode="private", shm_size=4 * 1024 * 1024,
             log_config={"type": "none"},
             tmpfs={"/work": f"rw,exec,nosuid,nodev,size={limits.tmpfs_mb}m,mode=1777",
                    "/tmp": "rw,nosuid,nodev,size=1m,mode=1777"},
             cap_drop=["ALL"], security_opt=["no-new-privileges"], mem_limit=memory, memswap_limit=memory,
-            pids_limit=limits.pids, nano_cpus=int(limits.cpus * 1e9))
+            pids_limit=base + per_process * limits.pids, nano_cpus=int(limits.cpus * 1e9), runtime=self.runtime)
         # detach=False with stdin_open sets StdinOnce: the runner's stdin closes when our attach does.
         container_id = api.create_container(
             self.image, RUNNER_ARGV, detach=False, stdin_open=True, user=USER, working_dir="/work",
