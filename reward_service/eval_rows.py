@@ -24,9 +24,10 @@ import binascii
 import io
 import json
 import pickle
-import re
 import zlib
 from typing import Any
+
+from reward_service.grading.answer_span import last_boxed
 
 MAX_TESTS_BYTES = 256 << 20  # LiveCodeBench's largest private test sets are tens of MB
 
@@ -85,21 +86,6 @@ def _livecodebench(row: dict[str, Any]) -> dict[str, Any]:
             "prompt_id": row.get("prompt_id", row["question_id"])}
 
 
-_BOXED = re.compile(r"\\boxed\s*\{")
-
-
-def _last_boxed(text: str) -> str | None:
-    starts = [m.end() for m in _BOXED.finditer(text)]
-    if not starts:
-        return None
-    depth, start = 1, starts[-1]
-    for k in range(start, len(text)):
-        depth += (text[k] == "{") - (text[k] == "}")
-        if depth == 0:
-            return text[start:k]
-    return None
-
-
 def normalize(row: dict[str, Any]) -> dict[str, Any]:
     """The row as a score item reads it (see the module's docstring); RowError when its data cannot be read."""
     if any(key in row for key in ("task", "tests", "test")):
@@ -110,7 +96,7 @@ def normalize(row: dict[str, Any]) -> dict[str, Any]:
     if isinstance(answer, str) and "####" in answer:
         return {**row, "answer": answer.rsplit("####", 1)[1].strip().replace(",", "")}
     if answer is None and isinstance(row.get("solution"), str):
-        boxed = _last_boxed(row["solution"])
+        boxed = last_boxed(row["solution"])
         if boxed is not None:
             return {**row, "answer": boxed}
     return row

@@ -54,21 +54,10 @@ LANGUAGES = ("cpp", "python")
 ACCEPTED, WRONG, PARTIAL, FAILED = "accepted", "wrong", "partial", "failed"
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
-# Runs in the checker's sandbox as its program: the test's three texts (JSON on stdin) become files in the
-# work dir, then the checker runs with their paths. A Python checker runs here, in the runner's warm
-# interpreter: an exception is its failure (exit 3), not the wrong answer python3 would make of it (exit 1).
-WRAPPER = """\
-import json, os, runpy, sys, traceback
-case = json.loads(sys.stdin.read())
-paths = []
-for name in ("input", "output", "answer"):
-    try:
-        data = case[name].encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:
-        data = case[name].encode("utf-8", "replace")
-    with open(name + ".txt", "wb") as f:
-        f.write(data)
-    paths.append(os.path.abspath(name + ".txt"))
+# The end of a wrapper program (this one's, and the interactor's): run the program's argv (``%s``, filled in)
+# with the file ``paths`` as its arguments. A Python program runs here, in the runner's warm interpreter: an exception
+# is its failure (exit 3), not the wrong answer python3 would make of it (exit 1).
+LAUNCH = """\
 run = %s
 if os.path.basename(run[0]) not in ("python3", "python"):
     os.execvp(run[0], run + paths)
@@ -81,6 +70,22 @@ except BaseException:
     traceback.print_exc()
     sys.exit(3)
 """
+
+# Runs in the checker's sandbox as its program: the test's three texts (JSON on stdin) become files in the
+# work dir, then the checker runs with their paths.
+WRAPPER = """\
+import json, os, runpy, sys, traceback
+case = json.loads(sys.stdin.read())
+paths = []
+for name in ("input", "output", "answer"):
+    try:
+        data = case[name].encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        data = case[name].encode("utf-8", "replace")
+    with open(name + ".txt", "wb") as f:
+        f.write(data)
+    paths.append(os.path.abspath(name + ".txt"))
+""" + LAUNCH
 
 
 class BadChecker(ValueError):

@@ -216,18 +216,28 @@ def strip_units(text: str, prose: bool = False) -> str:
     return stripped if stripped != text and _NUMBER_LIKE.match(stripped) else text
 
 
-def _top_level_items(text: str) -> list[str]:
-    """The items of a list written with commas outside brackets (not the thousands comma of ``1,000``)."""
-    items, depth, start = [], 0, 0
+def _top_level_cuts(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, token) of each relation and comma outside brackets (not the thousands comma of
+    ``1,000``): where a list or a chain of relations splits."""
+    depth, cuts = 0, []
     for m in _CUT.finditer(text):
         token = m.group()
         if token in "{([":
             depth += 1
         elif token in "})]":
             depth = max(depth - 1, 0)
-        elif token == "," and depth == 0:
-            items.append(text[start:m.start()].strip())
-            start = m.end()
+        elif depth == 0:
+            cuts.append((m.start(), m.end(), token))
+    return cuts
+
+
+def _top_level_items(text: str) -> list[str]:
+    """The items of a list written with commas outside brackets."""
+    items, start = [], 0
+    for begin, end, token in _top_level_cuts(text):
+        if token == ",":
+            items.append(text[start:begin].strip())
+            start = end
     return [*items, text[start:].strip()] if items else [text]
 
 
@@ -260,16 +270,7 @@ def clock_seconds(text: str) -> int | None:
 def _equality_pairs(text: str) -> list[tuple[str, str]]:
     """The two sides of each ``=`` outside brackets, a side running to the next relation or comma:
     ``x \\le 5 = 4`` → [("5", "4")]; ``x = 2+2 = 4`` → [("x", "2+2"), ("2+2", "4")]."""
-    depth, cuts = 0, [(0, 0, ",")]  # (start, end, kind) of each cut at depth 0
-    for m in _CUT.finditer(text):
-        token = m.group()
-        if token in "{([":
-            depth += 1
-        elif token in "})]":
-            depth = max(depth - 1, 0)
-        elif depth == 0:
-            cuts.append((m.start(), m.end(), token))
-    cuts.append((len(text), len(text), ","))
+    cuts = [(0, 0, ","), *_top_level_cuts(text), (len(text), len(text), ",")]
     sides = [text[a[1]:b[0]].strip() for a, b in zip(cuts, cuts[1:], strict=False)]
     return [(sides[k - 1], sides[k]) for k in range(1, len(cuts) - 1) if cuts[k][2] == "="]
 

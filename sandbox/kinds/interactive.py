@@ -69,19 +69,8 @@ except UnicodeEncodeError:
 with open("input.txt", "wb") as f:
     f.write(data)
 paths = [os.path.abspath("input.txt"), os.path.abspath("output.txt")]
-run = %s
-if os.path.basename(run[0]) not in ("python3", "python"):
-    os.execvp(run[0], run + paths)
-sys.argv = [run[-1]] + paths
 sys.stdout.reconfigure(line_buffering=True)
-try:
-    runpy.run_path(run[-1], run_name="__main__")
-except SystemExit:
-    raise
-except BaseException:
-    traceback.print_exc()
-    sys.exit(3)
-"""
+""" + checkers.LAUNCH
 
 _VERDICTS = {checkers.ACCEPTED: Verdict.accepted, checkers.WRONG: Verdict.wrong_answer,
              checkers.PARTIAL: Verdict.partial, checkers.FAILED: Verdict.checker_error}
