@@ -101,15 +101,16 @@ def test_a_killed_grader_leaves_no_container_behind(docker_backend):
     label = {"label": f"{OWNER}={os.uname().nodename}:{proc.pid}"}
     client = docker_backend.client
     deadline = time.monotonic() + 30
-    while not client.containers.list(filters=label) and time.monotonic() < deadline:
+    # sparse: the list alone, no inspect of each container (one removed between the two would raise NotFound)
+    while not client.containers.list(filters=label, sparse=True) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert client.containers.list(filters=label), "the grader never started its container"
+    assert client.containers.list(filters=label, sparse=True), "the grader never started its container"
     proc.kill()
     proc.wait()
     deadline = time.monotonic() + 15
-    while client.containers.list(all=True, filters=label) and time.monotonic() < deadline:
+    while client.containers.list(all=True, filters=label, sparse=True) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not client.containers.list(all=True, filters=label)
+    assert not client.containers.list(all=True, filters=label, sparse=True)
 
 
 def test_containers_keep_no_log(docker_backend):
