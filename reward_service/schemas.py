@@ -19,8 +19,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Task = Literal["math", "code", "countdown", "none"]
+Task = Literal["math", "code", "countdown", "ifeval", "none"]
 """``math``: answer equivalence; ``code``: tests in the sandbox; ``countdown``: TinyZero's equation game;
+``ifeval``: verifiable instructions (IFEval's, the label in ``answer``);
 ``none``: format/language/length only."""
 
 ItemId = str | int
@@ -160,7 +161,7 @@ class ScoreItem(BaseModel):
     def _answer_as_text(cls, v: Any) -> Any:
         # References often arrive as numbers in JSON; grade their text form. A countdown reference may come as
         # the object itself (data sets store it so): it travels as its JSON text.
-        if isinstance(v, dict):
+        if isinstance(v, dict | list):  # an ifeval label may be open-instruct's list
             return json.dumps(_shallow(v))
         return str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
 

@@ -26,7 +26,7 @@ from reward_service.recipes import Recipe
 from reward_service.schemas import ItemResult, ScoreItem
 from reward_service.settings import Settings
 
-ACCURACY_TASKS = ("math", "code", "countdown")
+ACCURACY_TASKS = ("math", "code", "countdown", "ifeval")
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,8 @@ def accuracy_key_parts(item: ScoreItem, region: str | None, recipe: Recipe) -> d
     acc = recipe.get("accuracy")
     return {"task": item.task, "region": region, "answer": item.answer, "tests": item.tests,
             "language": item.language, "limits": item.limits.model_dump() if item.limits else None,
-            "options": acc.options.model_dump() if acc else None}
+            "options": acc.options.model_dump() if acc else None,
+            "prompt": extract.prompt_text(item.prompt) if item.task == "ifeval" else None}
 
 
 def grade_accuracy(item: ScoreItem, split: extract.Split, recipe: Recipe,
@@ -98,6 +99,11 @@ def grade_accuracy(item: ScoreItem, split: extract.Split, recipe: Recipe,
     if item.task == "countdown":
         from reward_service.grading.countdown import grade_countdown
         return grade_countdown(split.region, item.answer or "")
+    if item.task == "ifeval":
+        from reward_service.grading.ifeval import grade_ifeval
+        region = split.region if split.source == "whole" else split.region.strip()  # after </think>: "\n\n"
+        return grade_ifeval(region, item.answer or "", extract.prompt_text(item.prompt) or None,
+                            partial=bool(acc and acc.options.partial), loose=bool(acc and acc.options.loose))
     from reward_service.grading.code import grade_code
     partial = bool(acc and acc.options.partial)
     return grade_code(split.region, item.tests, item.language, item.limits, partial=partial,

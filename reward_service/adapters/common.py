@@ -16,7 +16,7 @@ from reward_service import recipes
 from reward_service.client import RewardClient
 from reward_service.schemas import ItemResult, ScoreItem, Status
 
-TASKS = ("math", "code", "countdown", "none")
+TASKS = ("math", "code", "countdown", "ifeval", "none")
 
 
 @lru_cache(maxsize=1)

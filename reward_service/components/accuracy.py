@@ -1,6 +1,6 @@
 """``accuracy``: is the final answer right?
 
-Graded in the grader process by the item's task (math, code, countdown: :func:`reward_service.scoring.grade_accuracy`)
+Graded in the grader process by the item's task (math, code, countdown, ifeval: :func:`reward_service.scoring.grade_accuracy`)
 before any component, since ``cosine`` uses it too and the engine caches it by answer and reference. With
 ``judge_fallback``, the service stage then asks the operator's LLM judge about a math item whose answer or
 reference the rules could not read (reason code in :data:`~reward_service.grading.types.UNDECIDED`), and only
@@ -28,7 +28,9 @@ from reward_service.llm_judge import JudgeChoice, JudgeFailed, Judges
 
 
 class AccuracyOptions(Options):
-    partial: bool = Field(False, description="Code: reward the passed fraction instead of all-or-nothing.")
+    partial: bool = Field(False, description="Code: reward the passed fraction instead of all-or-nothing; "
+                          "ifeval: the fraction of instructions followed.")
+    loose: bool = Field(False, description="ifeval: IFEval's loose verdicts (first/last line, '*' removed).")
     float_rounding: int = Field(6, ge=0, le=15, description="Math: decimals kept when an answer is a float.")
     strict: bool = Field(True, description="Math: variable names matter (x+1 is not y+1).")
     judge_fallback: JudgeChoice | None = Field(None, description="Math: ask this LLM judge only where the rules "

@@ -34,6 +34,7 @@ class Reason(StrEnum):
     tests_failed = "tests_failed"          # the program did not pass every test
     bad_format = "bad_format"              # not the recipe's template (or only part of its tags)
     too_short = "too_short"                # too little text to judge (no words, fewer tokens than an n-gram)
+    not_followed = "not_followed"          # ifeval: not every instruction was followed
     # the service could not grade it (status error or timeout)
     comparison_failed = "comparison_failed"  # the comparison crashed on two well-formed expressions
     sandbox_off = "sandbox_off"              # code grading is switched off
