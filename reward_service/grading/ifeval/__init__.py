@@ -1,6 +1,7 @@
 """Instruction-following rewards: Google's IFEval instructions, checked as its reference checks them.
 
-One module per instruction family registers its checkers in :data:`CHECKERS` (see :mod:`.registry`);
+Google's 25 ids: one module per instruction family registers its checkers in :data:`CHECKERS` (see :mod:`.registry`);
+open-instruct's IFEvalG additions in :mod:`.ifevalg`, IFBench's constraints in :mod:`.ifbench`;
 :func:`parse_label` reads a data set's label (see :mod:`.labels`); :func:`grade_ifeval` grades a final
 answer. Text processing (words, sentences, language) and why it is what it is: :mod:`.text`.
 """
@@ -10,6 +11,8 @@ from reward_service.grading.ifeval import (  # noqa: F401  (each registers its c
     combination,
     detectable_content,
     detectable_format,
+    ifbench,
+    ifevalg,
     keywords,
     language,
     length_constraints,

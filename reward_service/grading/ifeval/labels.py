@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reward_service.grading.ifeval.conflicts import first_conflict
-from reward_service.grading.ifeval.registry import CHECKERS, Arg, Checker
-from reward_service.grading.ifeval.text import supported_languages
+from reward_service.grading.ifeval.registry import CHECKERS, Checker
 
 __all__ = ["Instruction", "LabelError", "parse_label"]
 
@@ -72,6 +71,7 @@ def _instruction(index: int, iid: Any, kwargs: Any, prompt: str | None) -> Instr
     if kwargs is not None and not isinstance(kwargs, dict):
         raise LabelError(f"instruction {index} ({iid}): kwargs must be an object, got {type(kwargs).__name__}")
     given = {k: v for k, v in (kwargs or {}).items() if v is not None}
+    given = {**{k: v for k, v in checker.defaults.items() if k not in given}, **given}
     if checker.needs_prompt and "prompt_to_repeat" not in given and prompt and prompt.strip():
         given["prompt_to_repeat"] = prompt
     unknown = sorted(set(given) - set(checker.args))
@@ -89,30 +89,7 @@ def _instruction(index: int, iid: Any, kwargs: Any, prompt: str | None) -> Instr
 
 def _value(checker: Checker, name: str, value: Any) -> Any:
     kind = checker.args[name]
-    out = _coerce(kind, value)
+    out = kind.coerce(value)
     if out is None:
         raise LabelError(f"{checker.id}: kwarg {name!r} must be {kind.value}, got {value!r}")
     return out
-
-
-def _coerce(kind: Arg, value: Any) -> Any:
-    """``value`` as the kind wants it (a string stripped, as the reference strips), or None if it is not."""
-    if kind in (Arg.count, Arg.positive):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            return None
-        return value if value >= (1 if kind is Arg.positive else 0) else None
-    if kind is Arg.words:
-        ok = isinstance(value, list) and value and all(isinstance(w, str) and w.strip() for w in value)
-        return list(value) if ok else None  # not stripped: the reference matches them as given
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    if kind is Arg.relation:
-        return text if text in ("less than", "at least") else None
-    if kind is Arg.language:
-        return text if text in supported_languages() or text == "zh" else None
-    if kind is Arg.letter:
-        return text.lower() if len(text) == 1 and "a" <= text.lower() <= "z" else None
-    return text

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from reward_service.grading.ifeval.text import loose_variants
+from reward_service.grading.ifeval.text import loose_variants, supported_languages
 
 __all__ = ["Arg", "Checker", "CHECKERS", "check", "rule"]
 
@@ -31,6 +31,28 @@ class Arg(Enum):
     language = "a language code langdetect knows (ISO 639-1, e.g. 'fr')"
     letter = "one letter a-z"
 
+    def coerce(self, value: Any) -> Any:
+        """``value`` as this kind wants it (a string stripped, as the references strip), or None if it is not."""
+        if self in (Arg.count, Arg.positive):
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            if isinstance(value, bool) or not isinstance(value, int):
+                return None
+            return value if value >= (1 if self is Arg.positive else 0) else None
+        if self is Arg.words:
+            ok = isinstance(value, list) and value and all(isinstance(w, str) and w.strip() for w in value)
+            return list(value) if ok else None  # not stripped: the reference matches them as given
+        if not isinstance(value, str) or not value.strip():
+            return None
+        text = value.strip()
+        if self is Arg.relation:
+            return text if text in ("less than", "at least") else None
+        if self is Arg.language:
+            return text if text in supported_languages() or text == "zh" else None
+        if self is Arg.letter:
+            return text.lower() if len(text) == 1 and "a" <= text.lower() <= "z" else None
+        return text
+
 
 @dataclass(frozen=True)
 class Checker:
@@ -39,6 +61,7 @@ class Checker:
     rule: Rule
     needs_prompt: bool = False   # a missing kwarg ``prompt_to_repeat`` is the item's prompt
     cross: Callable[[Mapping[str, Any]], str | None] = field(default=lambda kwargs: None)  # kwargs together
+    defaults: Mapping[str, Any] = field(default_factory=dict)  # fixed (never random) values the reference uses
 
     def __call__(self, response: str, kwargs: Mapping[str, Any], prompt: str | None = None) -> tuple[bool, bool, str]:
         return check(self, response, kwargs, prompt)
@@ -48,13 +71,15 @@ CHECKERS: dict[str, Checker] = {}
 
 
 def rule(instruction_id: str, *, needs_prompt: bool = False,
-         cross: Callable[[Mapping[str, Any]], str | None] | None = None, **args: Arg) -> Callable[[Rule], Rule]:
-    """Register the decorated function as the rule of ``instruction_id`` taking ``args``."""
+         cross: Callable[[Mapping[str, Any]], str | None] | None = None,
+         defaults: Mapping[str, Any] | None = None, **args: Arg) -> Callable[[Rule], Rule]:
+    """Register the decorated function as the rule of ``instruction_id`` taking ``args``; ``defaults`` only
+    for a kwarg the reference itself fills with a fixed value (a random default is never copied)."""
     def add(fn: Rule) -> Rule:
         if instruction_id in CHECKERS:
             raise ValueError(f"instruction {instruction_id!r} registered twice")
         CHECKERS[instruction_id] = Checker(instruction_id, dict(args), fn, needs_prompt,
-                                           cross or (lambda kwargs: None))
+                                           cross or (lambda kwargs: None), dict(defaults or {}))
         return fn
     return add
 

@@ -1,0 +1,1 @@
+"""IFBench's ``count:*`` constraints."""
