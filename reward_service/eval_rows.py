@@ -13,6 +13,9 @@ in ``completion``; every field of the row rides along into the output).
   ``MAX_TESTS_BYTES``. ``metadata.func_name`` (a JSON string) and ``testtype: functional`` make it a
   function-call test of ``class Solution``; else stdin/stdout. The samples of a question group by
   ``question_id``. The language is the row's ``language``, else Python.
+* **IFEval, IFBench** (``instruction_id_list`` and ``kwargs``, no ``answer``): an ``ifeval`` item whose label is
+  those two fields; open-instruct's RLVR rows (``dataset: ifeval`` with ``ground_truth``): the label is
+  ``ground_truth`` (IFEvalG's list or Tulu 3's ``func_name`` form). The row's ``prompt`` is the prompt.
 
 A row that already is a score item (``task``, ``tests`` or a ``prompt_id`` of its own) is left as it is.
 """
@@ -93,6 +96,11 @@ def normalize(row: dict[str, Any]) -> dict[str, Any]:
     if "question_id" in row and "public_test_cases" in row:
         return {**row, **_livecodebench(row)}
     answer = row.get("answer")
+    if answer is None and "instruction_id_list" in row:
+        return {**row, "task": "ifeval",
+                "answer": {"instruction_id_list": row["instruction_id_list"], "kwargs": row.get("kwargs")}}
+    if answer is None and row.get("dataset") == "ifeval" and "ground_truth" in row:
+        return {**row, "task": "ifeval", "answer": row["ground_truth"]}
     if isinstance(answer, str) and "####" in answer:
         return {**row, "answer": answer.rsplit("####", 1)[1].strip().replace(",", "")}
     if answer is None and isinstance(row.get("solution"), str):

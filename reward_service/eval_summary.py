@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any
 
+from reward_service.eval_instructions import format_instructions, instruction_summary
 from reward_service.eval_metrics import Sample, summary
 from reward_service.schemas import ItemResult, ScoreItem, Status
 
@@ -152,6 +153,9 @@ def summarize(rows: Sequence[dict[str, Any]], votes: Sequence[Hashable | None], 
                 inside[group_of[i]].append(i)
             table[value] = summary([_samples(rows, votes, m) for m in inside.values()])
         out[kind] = table[""] if kind == "overall" else table
+    instructions = instruction_summary(rows)
+    if instructions:
+        out["ifeval"] = instructions
     return out
 
 
@@ -171,5 +175,6 @@ def format_table(summary_json: dict[str, Any]) -> str:
               _cell(n.get("mean")) + (f"±{n['stderr']:.3f}" if n.get("stderr") is not None else ""),
               *(_cell(n.get(c)) for c in ("no_answer", *ks))] for by, name, n in lines]
     widths = [max(len(c), *(len(row[k]) for row in cells)) for k, c in enumerate(columns)]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-                     for row in [columns, *cells])
+    table = "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+                      for row in [columns, *cells])
+    return table + ("\n\n" + format_instructions(summary_json["ifeval"]) if "ifeval" in summary_json else "")
