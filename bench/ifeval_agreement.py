@@ -131,7 +131,7 @@ def main() -> None:
     print(f"{'family':10} {'pairs':>7} {'strict':>8} {'loose':>8} {'followed':>9} {'ref error':>9} {'refused':>8} {'ref refused':>11}")
     for family, row in sorted(stats.items()):
         scored = row["pairs"] - row["ref error"]
-        pct = (lambda n: f"{100 * n / scored:.2f}%") if scored else (lambda n: "-")
+        pct = (lambda n, d=scored: f"{100 * n / d:.2f}%") if scored else (lambda n: "-")
         print(f"{family:10} {row['pairs']:7d} {pct(row['strict agree']):>8} {pct(row['loose agree']):>8} "
               f"{row['followed (ref strict)']:9d} {row['ref error']:9d} {row['refused'] + row['no reference']:8d} "
               f"{row['ref refused']:11d}")

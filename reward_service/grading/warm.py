@@ -5,6 +5,8 @@ so a process killed at its time limit is replaced in milliseconds, not seconds.
 """
 
 from reward_service.grading import language, math
+from reward_service.grading.ifeval import text as ifeval_text
 
 math.warmup()
 language.warmup()
+ifeval_text.warmup()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import re
 
-__all__ = ["count_sentences", "count_words", "detect_language", "loose_variants", "word_tokens"]
+__all__ = ["count_sentences", "count_words", "detect_language", "loose_variants", "warmup", "word_tokens"]
 
 _ABBREVIATIONS = frozenset({
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "ft", "vs", "etc", "e.g", "i.e", "inc", "ltd",
@@ -84,3 +84,10 @@ def loose_variants(response: str) -> list[str]:
     lines = response.split("\n")
     cut = ["\n".join(lines[1:]).strip(), "\n".join(lines[:-1]).strip(), "\n".join(lines[1:-1]).strip()]
     return [response, response.replace("*", ""), *cut, *(r.replace("*", "") for r in cut)]
+
+
+def warmup() -> None:
+    """Import NLTK and load langdetect's profiles once (seconds), in the forkserver before any grader forks."""
+    word_tokens("Dr. Smith arrived. He left.")
+    detect_language("Le renard brun saute par-dessus le chien.")
+    supported_languages()
