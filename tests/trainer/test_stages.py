@@ -159,3 +159,25 @@ def test_r1_general_data_stage_mixes_rule_and_reward_model_rewards(tmp_path):
     scored_by_model = [r["service/reward_model"] for r in rows if "service/reward_model" in r]
     assert scored_by_model and all(0.0 < v < 1.0 for v in scored_by_model)  # sigmoid of the general rows' scores
     assert any("service/accuracy" in r for r in rows) and all("service/format" in r for r in rows)
+
+
+@pytest.mark.slow
+def test_rlvr_stage_mixes_math_and_instruction_following_rows(tmp_path):
+    """trainer/configs/tiny-ifeval.yaml as shipped: math rows and ifeval rows (both label forms) in one run,
+    every completion scored (an ifeval label the service could not read would leave rewards None)."""
+    from tests.conftest import Service
+    svc = Service({"REWARD_WORKERS": "1", "REWARD_SANDBOX_BACKEND": "none"})
+    try:
+        svc.wait_ready()
+        run = subprocess.run(
+            [sys.executable, "-m", "trainer", "grpo", "--config", "trainer/configs/tiny-ifeval.yaml",
+             "--set", f"service.url={svc.url}", "--set", f"output_dir={tmp_path / 'run'}",
+             "--set", "training.max_steps=4", "--set", "data.shuffle_seed=0"],
+            capture_output=True, text=True, timeout=600)
+    finally:
+        svc.stop()
+    assert run.returncode == 0, run.stderr[-3000:]
+    rows = read_metrics(tmp_path / "run")
+    assert len(rows) == 4 and "done: 4 scoring requests, 64 completions scored, 0 left None" in run.stdout
+    assert all(r["service/unscored_frac"] == 0 for r in rows)
+    assert all("service/accuracy" in r for r in rows)
