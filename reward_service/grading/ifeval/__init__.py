@@ -18,6 +18,7 @@ from reward_service.grading.ifeval import (  # noqa: F401  (each registers its c
     length_constraints,
     punctuation,
     startend,
+    tulu,
 )
 from reward_service.grading.ifeval.grade import grade_ifeval
 from reward_service.grading.ifeval.labels import Instruction, LabelError, parse_label

@@ -1,7 +1,8 @@
 """A reference label, in any form a data set stores it, as the list of instructions to check.
 
 Forms: a Google IFEval / IFBench row (``{"instruction_id_list": [...], "kwargs": [...], ...}``, the dict or
-its JSON text); open-instruct's ``[{"instruction_id": [...], "kwargs": [...]}]`` (JSON text). Fail closed:
+its JSON text); open-instruct's ``[{"instruction_id": [...], "kwargs": [...]}]`` (JSON text); Tulu 3's
+``{"func_name": ..., **kwargs}`` (one instruction ``tulu3:<func_name>``, see :mod:`.tulu`). Fail closed:
 anything we cannot check exactly as labelled raises :class:`LabelError` with the reason (unknown id, an
 unknown, missing or ill-typed kwarg, an empty list, IFEval's conflicting instructions), never a default.
 Keys whose value is ``null`` are dropped first: Hugging Face's IFEval rows carry every kwarg name of every
@@ -46,12 +47,21 @@ def parse_label(label: str, prompt: str | None = None) -> list[Instruction]:
 
 
 def _pairs(data: Any) -> list[tuple[Any, Any]]:
+    if isinstance(data, dict) and "func_name" in data:
+        return [_tulu_pair(data)]
     if isinstance(data, dict) and "instruction_id_list" in data:
         return _zipped(data["instruction_id_list"], data.get("kwargs"), "instruction_id_list")
     if isinstance(data, list) and all(isinstance(d, dict) and "instruction_id" in d for d in data):
         return [pair for d in data for pair in _zipped(d["instruction_id"], d.get("kwargs"), "instruction_id")]
     raise LabelError("ifeval label must be {'instruction_id_list': [...], 'kwargs': [...]} or "
-                     "[{'instruction_id': [...], 'kwargs': [...]}]")
+                     "[{'instruction_id': [...], 'kwargs': [...]}] or {'func_name': ..., ...kwargs}")
+
+
+def _tulu_pair(data: dict[str, Any]) -> tuple[Any, Any]:
+    """Tulu 3's form: the id is ``tulu3:`` + ``func_name`` (its own functions, not Google's), the other keys
+    its kwargs; an unknown or non-text ``func_name`` is an unknown id (open-instruct would crash)."""
+    name = data["func_name"]
+    return f"tulu3:{name}" if isinstance(name, str) else name, {k: v for k, v in data.items() if k != "func_name"}
 
 
 def _zipped(ids: Any, kwargs: Any, name: str) -> list[tuple[Any, Any]]:

@@ -30,6 +30,7 @@ class Arg(Enum):
     relation = "'less than' or 'at least'"
     language = "a language code langdetect knows (ISO 639-1, e.g. 'fr')"
     letter = "one letter a-z"
+    verbatim = "a non-empty string (used as given, not stripped: Tulu 3's functions do not strip)"
 
     def coerce(self, value: Any) -> Any:
         """``value`` as this kind wants it (a string stripped, as the references strip), or None if it is not."""
@@ -45,6 +46,8 @@ class Arg(Enum):
         if not isinstance(value, str) or not value.strip():
             return None
         text = value.strip()
+        if self is Arg.verbatim:
+            return value
         if self is Arg.relation:
             return text if text in ("less than", "at least") else None
         if self is Arg.language:
