@@ -65,7 +65,7 @@ class References:
     def checker(self, iid: str, kwargs: dict, prompt: str) -> RefCheck:
         if iid.startswith("tulu3:"):
             fn = getattr(self.tulu, iid.removeprefix("tulu3:"))
-            return lambda response: bool(fn(response, **kwargs))
+            return lambda response: bool(fn(response.strip(), **kwargs))  # IFEvalVerifierOld strips
         registry = self.google if iid in self.google else self.ifevalg if iid in self.ifevalg else self.ifbench
         instruction = registry[iid](iid)
         instruction.build_description(**{k: v for k, v in kwargs.items() if v is not None})
@@ -81,6 +81,60 @@ def reference_verdicts(check: RefCheck, response: str) -> tuple[bool, bool]:
     return strict, loose
 
 
+Stats = dict[str, dict[str, int]]
+PROMPT = "Write a short poem about the sea."
+
+
+def compare_one(refs: References, iid: str, kwargs: dict, responses: list[str], row: dict[str, int],
+                disagreements: list[dict[str, Any]]) -> None:
+    """One (id, kwargs) on every response: counts into ``row``, differences into ``disagreements``."""
+    try:
+        instruction = parse_label(json.dumps({"instruction_id_list": [iid], "kwargs": [kwargs]}), PROMPT)[0]
+    except LabelError as exc:
+        row["refused"] += 1
+        disagreements.append({"id": iid, "kwargs": kwargs, "ours": f"invalid: {exc}"})
+        return
+    try:
+        ref = refs.checker(iid, kwargs, PROMPT)
+    except Exception as exc:  # noqa: BLE001  (the reference cannot take this label)
+        row["ref refused"] += 1
+        disagreements.append({"id": iid, "kwargs": kwargs, "reference": f"refused: {exc!r}"})
+        return
+    for response in responses:
+        row["pairs"] += 1
+        try:
+            theirs = reference_verdicts(ref, response)
+        except Exception as exc:  # noqa: BLE001  (the reference's own crash, counted apart)
+            row["ref error"] += 1
+            disagreements.append({"id": iid, "kwargs": kwargs, "response": response,
+                                  "reference": f"raised {type(exc).__name__}: {exc}"})
+            continue
+        strict, loose, why = CHECKERS[iid](response, instruction.kwargs, PROMPT)
+        row["strict agree"] += strict == theirs[0]
+        row["loose agree"] += loose == theirs[1]
+        row["followed (ref strict)"] += theirs[0]
+        if (strict, loose) != theirs:
+            disagreements.append({"id": iid, "kwargs": kwargs, "response": response, "ours": [strict, loose],
+                                  "reference": list(theirs), "why": why})
+
+
+def report(stats: Stats, disagreements: list[dict[str, Any]]) -> None:
+    print(f"{'family':10} {'pairs':>7} {'strict':>8} {'loose':>8} {'followed':>9} {'ref error':>9} "
+          f"{'refused':>8} {'ref refused':>11}")
+    for family, row in sorted(stats.items()):
+        scored = row["pairs"] - row["ref error"]
+        pct = (lambda n, d=scored: f"{100 * n / d:.2f}%") if scored else (lambda n: "-")
+        print(f"{family:10} {row['pairs']:7d} {pct(row['strict agree']):>8} {pct(row['loose agree']):>8} "
+              f"{row['followed (ref strict)']:9d} {row['ref error']:9d} {row['refused'] + row['no reference']:8d} "
+              f"{row['ref refused']:11d}")
+    by_id: dict[str, int] = defaultdict(int)
+    for d in disagreements:
+        by_id[d["id"]] += 1
+    if by_id:
+        print("\ndisagreements (and reference errors) by id: " +
+              ", ".join(f"{iid} {n}" for iid, n in sorted(by_id.items(), key=lambda kv: -kv[1])))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--open-instruct", help="an open-instruct checkout (IFEvalG and Tulu 3's if_functions)")
@@ -91,50 +145,15 @@ def main() -> None:
     detect_language("seed langdetect")  # seeds the detector both sides share
     refs = References(args.open_instruct, args.ifbench)
     cases, pool = corpus()
-    stats: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    stats: Stats = defaultdict(lambda: defaultdict(int))
     disagreements: list[dict[str, Any]] = []
-    prompt = "Write a short poem about the sea."
     for module, iid, kwargs, own in cases:
         family = refs.family(iid)
         if family is None:
             stats[module]["no reference"] += 1
-            continue
-        try:
-            instruction = parse_label(json.dumps({"instruction_id_list": [iid], "kwargs": [kwargs]}), prompt)[0]
-        except LabelError as exc:
-            disagreements.append({"id": iid, "kwargs": kwargs, "ours": f"invalid: {exc}"})
-            stats[family]["refused"] += 1
-            continue
-        try:
-            ref = refs.checker(iid, kwargs, prompt)
-        except Exception as exc:  # noqa: BLE001  (the reference cannot take this label)
-            stats[family]["ref refused"] += 1
-            disagreements.append({"id": iid, "kwargs": kwargs, "reference": f"refused: {exc!r}"})
-            continue
-        for response in own + pool:
-            row = stats[family]
-            row["pairs"] += 1
-            try:
-                theirs = reference_verdicts(ref, response)
-            except Exception as exc:  # noqa: BLE001  (the reference's own crash, counted apart)
-                row["ref error"] += 1
-                disagreements.append({"id": iid, "kwargs": kwargs, "response": response,
-                                      "reference": f"raised {type(exc).__name__}: {exc}"})
-                continue
-            strict, loose, why = CHECKERS[iid](response, instruction.kwargs, prompt)
-            row["strict agree"] += strict == theirs[0]
-            row["loose agree"] += loose == theirs[1]
-            row["followed (ref strict)"] += theirs[0]
-            if (strict, loose) != theirs:
-                disagreements.append({"id": iid, "kwargs": kwargs, "response": response, "ours": [strict, loose],
-                                      "reference": list(theirs), "why": why})
-    print(f"{'family':10} {'pairs':>7} {'strict':>8} {'loose':>8} {'followed':>9} {'ref error':>9} {'refused':>8} {'ref refused':>11}")
-    for family, row in sorted(stats.items()):
-        scored = row["pairs"] - row["ref error"]
-        pct = (lambda n, d=scored: f"{100 * n / d:.2f}%") if scored else (lambda n: "-")
-        print(f"{family:10} {row['pairs']:7d} {pct(row['strict agree']):>8} {pct(row['loose agree']):>8} "
-              f"{row['followed (ref strict)']:9d} {row['ref error']:9d} {row['refused'] + row['no reference']:8d} "
-              f"{row['ref refused']:11d}")
+        else:
+            compare_one(refs, iid, kwargs, own + pool, stats[family], disagreements)
+    report(stats, disagreements)
     if args.show:
         for d in disagreements:
             print(json.dumps(d, ensure_ascii=False))

@@ -4,8 +4,9 @@ the agreement bench from a test-only environment, never by the service.
 Set up (README of bench/): a venv with the project's packages plus ``pip install --no-deps lm-eval absl-py
 immutabledict emoji syllapy``; open-instruct and IFBench are git checkouts given by path. NLTK's trained
 ``punkt`` data cannot be downloaded here, so the references' sentence splitter is replaced by ours
-(:func:`reward_service.grading.ifeval.text.sentences`) and ``nltk.download`` is a no-op: the agreement
-measured is that of the checkers, not of the sentence splitter (see bench/README.md).
+(:func:`reward_service.grading.ifeval.text.sentences`), its stop words are our copy of NLTK's English list,
+and ``nltk.download`` is a no-op: the agreement measured is that of the checkers, not of the sentence splitter
+(see bench/README.md).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def _no_punkt() -> None:
             return _Splitter()
         return real_load(resource, *args, **kwargs)
     nltk.data.load = load  # type: ignore[assignment]
+    from reward_service.grading.ifeval.ifbench.ratio import STOPWORDS
+    nltk.corpus.stopwords = types.SimpleNamespace(words=lambda language="english": sorted(STOPWORDS))
 
 
 def _stub_package(name: str, path: Path) -> None:

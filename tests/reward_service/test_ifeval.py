@@ -6,11 +6,14 @@ import httpx
 import pytest
 
 from reward_service.grading.ifeval import CHECKERS, LabelError, grade_ifeval, parse_label
+from reward_service.grading.ifeval.conflicts import _ALL as GOOGLE_IDS
 from reward_service.grading.types import Reason, Status
 from reward_service.recipes import resolve
 from reward_service.schemas import ScoreItem
 from reward_service.scoring import score_item
 
+GOOGLE_FAMILIES = {"keywords", "language", "length_constraints", "detectable_content", "detectable_format",
+                   "combination", "startend", "change_case", "punctuation"}
 EN = "The quick brown fox jumps over the lazy dog and runs into the forest to find some food for dinner tonight"
 FR = "Le renard brun rapide saute par-dessus le chien paresseux et court dans la forêt pour trouver à manger"
 
@@ -59,8 +62,8 @@ def label(*pairs):
 
 
 def test_every_ifeval_id_is_registered_and_tested():
-    assert len(CHECKERS) == 25
-    assert {case[0] for case in CASES} == set(CHECKERS)
+    google = {iid for iid in CHECKERS if iid.split(":")[0] in GOOGLE_FAMILIES and iid in GOOGLE_IDS}
+    assert len(google) == 25 and {case[0] for case in CASES} == google
 
 
 @pytest.mark.parametrize(("iid", "kwargs", "follows", "breaks"), CASES, ids=[c[0] for c in CASES])
@@ -186,3 +189,16 @@ def test_over_http(service):
     shown = results["half"]["details"]["accuracy"]["instructions"]
     assert shown[0]["why"] == "found 2 bullet points, need 2" and shown[1]["strict"] is False
     assert results["bad"]["status"] == "invalid" and "unknown instruction id" in results["bad"]["error"]
+
+
+def test_json_nested_past_pythons_limit_is_not_followed_not_a_crash():
+    graded = grade_ifeval("[" * 5000 + "]" * 5000, label(("detectable_format:json_format", {})))
+    assert graded.status is Status.ok and graded.score == 0.0
+    assert "nested too deep" in graded.details["instructions"][0]["why"]
+
+
+def test_the_registry_holds_every_family():
+    families = {"google": 25, "ifevalg": 29, "ifbench": 57, "tulu3": 25}
+    assert len(CHECKERS) == sum(families.values())
+    assert sum(iid.startswith("tulu3:") for iid in CHECKERS) == families["tulu3"]
+    assert "words:start_verb" not in CHECKERS  # needs NLTK's POS tagger: left out, a label using it is invalid

@@ -53,6 +53,8 @@ def json_format(response: str, kwargs: Mapping[str, Any], prompt: str | None) ->
         json.loads(_unfenced(response))
     except ValueError as exc:
         return False, f"not JSON: {exc}"
+    except RecursionError:  # nested past Python's limit (the reference would crash): not JSON we can read
+        return False, "not JSON: nested too deep to read"
     return True, "valid JSON"
 
 
