@@ -23,6 +23,7 @@ stack them.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -50,6 +51,9 @@ def _item(data_source: Any, solution_str: str, ground_truth: Any,
         except ValueError as exc:
             return common.refused(str(exc))
         item["language"] = info.get("language") or "python"
+    elif task == "ifeval":  # a label stored as a struct in parquet comes back as a dict: its JSON text
+        label = common.plain(ground_truth)
+        item["answer"] = label if isinstance(label, str) else json.dumps(label)
     elif task != "none":
         item["answer"] = str(common.plain(ground_truth))
     if info.get("target_language"):

@@ -4,7 +4,9 @@ verl routes by exact name (``verl/utils/reward_score/__init__.py``): its math so
 ``codecontests``/``apps``/``codeforces``/``taco`` to its code sandbox (``prime_code`` or sandbox fusion),
 ``hiyouga/geometry3k`` to a boxed-answer check, ``searchR1_*`` to question-answering exact match, and raises
 for any other name. Here the same names go to ``math`` and ``code`` (geometry3k's answer is math), plus the
-code and math sets verl leaves out (TACO-verified, PrimeIntellect, LiveCodeBench, DeepScaleR...). A name
+code and math sets verl leaves out (TACO-verified, PrimeIntellect, LiveCodeBench, DeepScaleR...), and the
+instruction-following sets to ``ifeval`` (any name with ``ifeval``, ``ifbench`` or ``if_multi_constraints``:
+Google's IFEval, allenai/RLVR-IFeval, IFBench, IF_multi_constraints_upto5). A name
 neither here nor in ``extra_info["task"]`` nor ``REWARD_SERVICE_TASK`` is refused with the reason: grading
 an unknown set as math would give a right program 0.
 """
@@ -28,6 +30,7 @@ _CODE = frozenset(s.lower() for s in (
     "likaixin/TACO-verified", "primeintellect", "livecodebench", "lcbv5", "deepmind/code_contests",
     "codeparrot/apps", "BAAI/TACO", "open-r1/codeforces", "humaneval", "mbpp", "kodcode",
 ))
+_IFEVAL_MARKS = ("ifeval", "ifbench", "if_multi_constraints")
 _NOT_GRADED = {"searchr1_": "verl grades it by question-answering exact match (search_r1_like_qa_em), "
                             "which this service does not do"}
 
@@ -40,6 +43,8 @@ def _by_name(source: str) -> str | None:
         return "code"
     if "countdown" in name:
         return "countdown"
+    if any(mark in name for mark in _IFEVAL_MARKS):
+        return "ifeval"
     return None
 
 
@@ -60,5 +65,5 @@ def route(source: str, task: object = None) -> tuple[str | None, str | None]:
         return (fallback, None) if fallback in TASKS else (None, f"REWARD_SERVICE_TASK is {fallback!r}; one of "
                                                                  f"{', '.join(TASKS)}")
     return None, (f"data_source {source!r} is not one this adapter routes (verl's math and code sets, "
-                  "countdown); set extra_info['task'] (math, code, countdown) in the data, or "
-                  "REWARD_SERVICE_TASK for the sources it does not name")
+                  "countdown, instruction following); set extra_info['task'] (math, code, countdown, ifeval) "
+                  "in the data, or REWARD_SERVICE_TASK for the sources it does not name")

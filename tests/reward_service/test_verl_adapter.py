@@ -171,3 +171,23 @@ def test_verl_batch_reward_manager_makes_one_request_per_batch(service, monkeypa
         verl._client.cache_clear()
     assert [o["score"] for o in out[:3]] == [1.0, 1.0, 0.0] and len(out) == n
     assert after[0] - before[0] == 1  # one POST /score for the 48 items
+
+
+def test_instruction_following_sets_route_to_ifeval_with_their_labels_as_stored(env, tmp_path):
+    """open-instruct's RLVR-IFeval rows hold Tulu 3's func_name label as a JSON string; a Google IFEval row's
+    label written as a struct comes back from parquet as a dict of numpy arrays: both grade."""
+    google = {"instruction_id_list": ["punctuation:no_comma"], "kwargs": [{"num_bullets": None}]}
+    rows = parquet_rows(tmp_path, [
+        row("allenai/RLVR-IFeval", json.dumps({"func_name": "validate_lowercase"})),
+        row("google/IFEval", json.dumps(google)),
+        row("allenai/RLVR-IFeval", json.dumps({"func_name": "no_such_function"})),
+    ])
+    compute_score = load_extern_object(verl.__file__, "compute_score")
+    scores, infos = naive_manager(compute_score, rows, [
+        "<think>Mixed Case, Commas</think>all lower case here", "<think>a, b</think>no comma here",
+        "anything"])
+    assert scores == [1.0, 1.0, 0.0] and infos["scored"].tolist() == [1.0, 1.0, 0.0]
+    assert "unknown instruction id 'tulu3:no_such_function'" in infos["error"][2]
+    as_struct = verl._item("ifeval", "no comma", {"instruction_id_list": np.array(["punctuation:no_comma"]),
+                                                  "kwargs": np.array([{"num_bullets": None}])}, None)
+    assert json.loads(as_struct["answer"])["instruction_id_list"] == ["punctuation:no_comma"]
