@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     def component_module_names(self) -> tuple[str, ...]:
         return tuple(m.strip() for m in (self.component_modules or "").split(",") if m.strip())
 
+    def redis_cells(self) -> list[str]:
+        """Every Redis cell's URL, cell 0 (``redis_url``) first; empty on the embedded queue."""
+        extra = [u.strip() for u in (self.redis_shard_urls or "").split(",") if u.strip()]
+        return [self.redis_url, *extra] if self.redis_url else []
+
     def reward_model_names(self) -> list[str]:
         return [m.strip() for m in (self.reward_models or "").split(",") if m.strip()]
 
@@ -158,6 +163,12 @@ class Settings(BaseSettings):
 
     # Queue
     redis_url: str | None = Field(None, description="Redis URL; unset = embedded in-process queue.")
+    redis_shard_urls: str | None = Field(None, description="More Redis servers, comma-separated: each a cell of "
+                                         "its own (its stream, its jobs, its workers), redis_url being cell 0 "
+                                         "(it also holds the tool hosts, rate counters and idempotency keys). "
+                                         "Every API replica and worker gets the same list, in the same order.")
+    worker_shard: int | None = Field(None, ge=0, description="The cell a worker grades for (an index into "
+                                     "[redis_url, *redis_shard_urls]); unset: a hash of its name picks one.")
     redis_timeout_s: float = Field(10.0, gt=0, le=300, description="Socket timeout of every Redis call.")
     chunk_size: int = Field(32, ge=1, le=4096, description="Items per queue entry (a worker's unit of work).")
     queue_max_depth: int = Field(2000, ge=1, description="Chunks waiting or in flight before new batches get "
@@ -256,6 +267,15 @@ class Settings(BaseSettings):
             raise ValueError("session_ttl_s must be <= session_max_ttl_s")
         if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("redis_url must start with redis://, rediss:// or unix://")
+        if self.redis_shard_urls and not self.redis_url:
+            raise ValueError("redis_shard_urls needs redis_url (cell 0)")
+        cells = self.redis_cells()
+        if any(not u.startswith(("redis://", "rediss://", "unix://")) for u in cells):
+            raise ValueError("every redis_shard_urls entry must start with redis://, rediss:// or unix://")
+        if len(set(cells)) < len(cells):
+            raise ValueError("redis_url and redis_shard_urls must name different Redis servers")
+        if self.worker_shard is not None and cells and self.worker_shard >= len(cells):
+            raise ValueError(f"worker_shard {self.worker_shard} is past the {len(cells)} Redis cells")
         if PLACEHOLDER_KEY in (self.api_keys or "").replace(" ", "").split(","):
             raise ValueError(f"REWARD_API_KEYS still holds the placeholder {PLACEHOLDER_KEY!r} from .env.example; "
                              "set a real key: python -c 'import secrets; print(secrets.token_urlsafe(32))'")

@@ -28,6 +28,10 @@ the entries over with XAUTOCLAIM and grades their unanswered items side by side 
 **Tool calls** (``/run_code``, ``/run_jupyter``, ``/sessions``): a worker with a sandbox also runs a tool host
 (:mod:`~reward_service.tools.host`) that serves the calls the API routes to it; on SIGTERM it drains beside the
 graders (its sessions close, their next calls answer 410).
+
+**Cells** (several Redis servers, :mod:`~reward_service.queue.cells`): a worker grades for one cell
+(``REWARD_WORKER_SHARD``, else a hash of its name), everything above within that cell's Redis; its tool host
+registers in cell 0, where the API routes tool calls.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ import signal
 import socket
 import time
 import uuid
+import zlib
 from concurrent.futures import Future
 from typing import Any
 
@@ -65,11 +70,12 @@ SANDBOX_REPORT_S = 30.0  # how often a worker re-checks its sandbox for /readyz 
 
 
 class Worker:
-    def __init__(self, client: Any, engine: GradingEngine, settings: Settings, name: str | None = None) -> None:
+    def __init__(self, client: Any, engine: GradingEngine, settings: Settings, name: str | None = None,
+                 registry: Any = None) -> None:
         self.redis = client
         self.engine = engine
         self.settings = settings
-        self.name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.name = name or worker_name()
         # A worker serving reward models reads its pool's streams first, then the general ones.
         self.pool = k.pool_of(engine.models.names())
         self.streams = (*k.pool_streams(self.pool), *k.STREAMS) if self.pool else k.STREAMS
@@ -81,7 +87,8 @@ class Worker:
         self._next_reclaim = 0.0
         self._next_sweep = time.monotonic() + 60
         # Tool calls (/run_code, /sessions) routed here by the API; none without a sandbox.
-        self.tool_host = ToolHost(client, settings, self.name) if settings.sandbox_backend != "none" else None
+        tools = registry or client  # cell 0, with cells
+        self.tool_host = ToolHost(tools, settings, self.name) if settings.sandbox_backend != "none" else None
 
     # -- life cycle ---------------------------------------------------------------------------------------
 
@@ -319,6 +326,16 @@ class Worker:
             return failed(work.item.model_dump(), f"worker error: {exc!r}")
 
 
+def worker_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+def home_cell(settings: Settings, name: str) -> int:
+    """The cell this worker grades for: ``worker_shard``, else a hash of its name over the cells."""
+    cells = len(settings.redis_cells())
+    return settings.worker_shard if settings.worker_shard is not None else zlib.crc32(name.encode()) % cells
+
+
 def _resolved(key: str) -> recipes.Recipe | str:
     """A chunk's recipe, resolved against this worker's registry (once per key), or why it cannot be: a
     component module or option this worker lacks fails the chunk's items, never the worker's loop."""
@@ -334,13 +351,20 @@ async def run_worker(settings: Settings, models: RewardModels | None = None) -> 
     # key's items, and with them the claiming of every other key's chunks behind them in the stream.
     engine = GradingEngine(settings.model_copy(update={"per_key_concurrency": 0}), models)
     await engine.start()
-    client = connect(settings)
+    name = worker_name()
+    cell = home_cell(settings, name)
+    client = connect(settings, settings.redis_cells()[cell])
+    registry = connect(settings) if cell else client
+    if settings.redis_shard_urls:
+        log.info("worker %s grades for Redis cell %d of %d", name, cell, len(settings.redis_cells()))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await Worker(client, engine, settings).run(stop)
+        await Worker(client, engine, settings, name, registry).run(stop)
     finally:
         await engine.aclose()
         await client.aclose()
+        if registry is not client:
+            await registry.aclose()

@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 async def build_backend(settings: Settings, models: RewardModels) -> GradingBackend:
     """The embedded engine (grading with ``models``) unless a Redis URL is set; then the Redis queue (workers
     grade, with theirs)."""
+    if settings.redis_shard_urls:
+        from reward_service.queue.cells import CellQueue
+        return await CellQueue.connect(settings)
     if settings.redis_url:
         from reward_service.queue.redis_queue import RedisQueue
         return await RedisQueue.connect(settings)
@@ -46,8 +49,9 @@ def _job_store(backend: GradingBackend, settings: Settings, keys: auth.KeyRing) 
 
 def _tools(settings: Settings, backend: GradingBackend) -> Tools | RoutedTools:
     """Tool calls run by this process, or with the Redis queue by the workers (routed through Redis)."""
+    from reward_service.queue.cells import CellQueue
     from reward_service.queue.redis_queue import RedisQueue
-    if isinstance(backend, RedisQueue):
+    if isinstance(backend, RedisQueue | CellQueue):  # cells: the tool hosts register in cell 0
         return RoutedTools(backend.redis, settings)
     return Tools(settings)
 

@@ -106,12 +106,14 @@ return new
 """
 
 
-def connect(settings: Settings) -> Any:
-    """An asyncio Redis client with timeouts (none of its calls can hang forever)."""
+def connect(settings: Settings, url: str | None = None) -> Any:
+    """An asyncio Redis client with timeouts (none of its calls can hang forever), to ``url`` (a cell's)
+    or ``redis_url``."""
     import redis.asyncio as redis
-    if not settings.redis_url:
+    url = url or settings.redis_url
+    if not url:
         raise ValueError("no redis_url set")
-    return redis.Redis.from_url(settings.redis_url, decode_responses=True,
+    return redis.Redis.from_url(url, decode_responses=True,
                                 socket_timeout=settings.redis_timeout_s,
                                 socket_connect_timeout=settings.redis_timeout_s, health_check_interval=30)
 

@@ -82,24 +82,30 @@ class RedisQueue:
 
     async def submit(self, items: list[ScoreItem], recipe: Recipe, owner: str,
                      idempotency_key: str | None = None) -> str:
-        with _redis_errors():
-            return await self._submit(items, recipe, owner, idempotency_key)
+        return await self.submit_as(uuid.uuid4().hex, items, recipe, owner, idempotency_key)
 
-    async def _submit(self, items: list[ScoreItem], recipe: Recipe, owner: str,
-                      idempotency_key: str | None) -> str:
+    async def submit_as(self, job_id: str, items: list[ScoreItem], recipe: Recipe, owner: str,
+                        idempotency_key: str | None = None, *, registry: Any = None) -> str:
+        """Submit as ``job_id``; ``registry`` is the Redis that holds the idempotency keys (cell 0's when
+        there are cells, :mod:`reward_service.queue.cells`; else this one)."""
+        with _redis_errors():
+            return await self._submit(job_id, items, recipe, owner, idempotency_key, registry or self.redis)
+
+    async def _submit(self, job_id: str, items: list[ScoreItem], recipe: Recipe, owner: str,
+                      idempotency_key: str | None, registry: Any) -> str:
         ttl = self.settings.job_ttl_s
         if idempotency_key is None:
-            return await self._enqueue(uuid.uuid4().hex, items, recipe, owner, "job", ttl)
-        job_id, idem = uuid.uuid4().hex, k.idempotency_key(owner, hash_key(idempotency_key))
-        if not await self.redis.set(idem, job_id, nx=True, ex=ttl):
-            earlier = await self.redis.get(idem)
+            return await self._enqueue(job_id, items, recipe, owner, "job", ttl)
+        idem = k.idempotency_key(owner, hash_key(idempotency_key))
+        if not await registry.set(idem, job_id, nx=True, ex=ttl):
+            earlier = await registry.get(idem)
             if earlier is not None:
-                return earlier
-            await self.redis.set(idem, job_id, ex=ttl)  # expired between the two calls
+                return str(earlier)
+            await registry.set(idem, job_id, ex=ttl)  # expired between the two calls
         try:
             return await self._enqueue(job_id, items, recipe, owner, "job", ttl)
         except BaseException:
-            await self.redis.delete(idem)
+            await registry.delete(idem)
             raise
 
     async def _enqueue(self, job_id: str, items: list[ScoreItem], recipe: Recipe, owner: str, kind: str,
