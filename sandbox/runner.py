@@ -1080,26 +1080,34 @@ def _reap() -> None:
             return
 
 
-def _ipc_ids(path: str) -> list[int]:
+def _ipc_ids(path: str) -> list[int] | None:
+    """The ids ``path`` lists, or None when it cannot be read (gVisor has no /proc/sysvipc)."""
     try:
         with open(path) as f:
             return [int(line.split()[1]) for line in f.readlines()[1:] if line.strip()]
     except OSError:
-        return []
+        return None
 
 
 def _remove_ipc() -> bool:
     """Remove every SysV shared-memory segment, message queue and semaphore set (the runner has the
-    programs' uid: it owns what they made); True when none is left."""
+    programs' uid: it owns what they made); True when none is left. False when they cannot be listed: what
+    cannot be seen cannot be removed, so the container is not reused (under gVisor, a fresh one each time)."""
     for path, name, remove in SYSV_IPC:
-        for ident in _ipc_ids(path):
+        for ident in _ipc_ids(path) or []:
             remove(getattr(_libc, name), ident)
-    return not any(_ipc_ids(path) for path, _, _ in SYSV_IPC)
+    return all(_ipc_ids(path) == [] for path, _, _ in SYSV_IPC)
 
 
 def _clear(zygote: Zygote) -> bool:
     """Kill every process but this runner and its helpers, remove the IPC objects; True when all are gone
-    and nothing of ours was re-limited."""
+    and nothing of ours was re-limited (the container may then serve another submission)."""
+    return _settled(zygote) and _remove_ipc()
+
+
+def _settled(zygote: Zygote) -> bool:
+    """Kill every process but this runner and its helpers; True when all are gone and nothing of ours was
+    re-limited (what a compile made can then be read: nothing is left to change it)."""
     zygote.resume()  # a program may have stopped it half way through making a spare
     zygote.settle()
     helpers = zygote.helpers()
@@ -1120,7 +1128,7 @@ def _clear(zygote: Zygote) -> bool:
         _reap()
         time.sleep(0.001)
     zygote.resume()  # stopped by us, or by a program
-    return _remove_ipc() and _state() == BASELINE
+    return _state() == BASELINE
 
 
 def _unlock(top: str) -> None:
@@ -1186,7 +1194,7 @@ def _session(job: Job, channel: Channel, messages: Iterator[Message], zygote: Zy
             ran = run_program(compile_argv, "", compile_limits, compile_limits["wall_s"], work, env, head=True)
             built = ran["exit"] == 0 and not ran["timed_out"]
             answer = cast("Build", {"ok": built, **ran})
-            if built and max_bytes and (not alone or _clear(zygote)):  # nothing of the compile left
+            if built and max_bytes and (not alone or _settled(zygote)):  # nothing of the compile left
                 answer["artifacts"] = _artifacts(work, {**job["files"], **(job.get("b64files") or {})}, max_bytes)
             _send({"compile": answer})
         else:

@@ -237,7 +237,32 @@ _PID1 = ("this gVisor lets a process signal its sandbox's PID 1, which Linux ref
          "submission gets runtime_error and the container is replaced")
 _OOM = ("this gVisor enforces the memory cgroup by killing the runner, not the program: runtime_error (a 0), "
         "not memory_limit")
+_COMPILE_OOM = ("this runsc cannot update a live container, so a compile runs within the run's memory limit, and "
+                "its OOM kills the runner: sandbox_error (no score), not compile_error")
+_RT, _LEAKS, _DOCKER = ("tests/sandbox/test_runtime_attacks.py::", "tests/sandbox/test_leaks.py::",
+                        "tests/sandbox/test_docker.py::")
 RUNSC_LEFT_OUT: dict[str, str] = {
+    **{_RT + f"test_hostile_submission[docker-{lang}-memory_bomb]": _OOM for lang in ("javascript", "go", "rust")},
+    **{_RT + f"test_a_compiler_bomb_ends_within_its_limits[docker-{bomb}]": _COMPILE_OOM
+       for bomb in ("cpp includes /dev/zero", "go gigabyte of static data", "rust includes /dev/zero")},
+    "tests/sandbox/test_asserts.py::test_limits_end_the_test_whatever_the_test_code_does_with_the_error[docker]": _OOM,
+    _DOCKER + "test_a_compile_has_the_compile_memory_limit_and_the_tests_the_runs": (
+        "this runsc cannot update a live container: compiles keep the run's memory limit (by design, README)"),
+    "tests/sandbox/test_judge.py::test_a_compile_gets_the_compile_memory_limit_not_the_runs[docker]": (
+        "this runsc cannot update a live container: compiles keep the run's memory limit (by design, README)"),
+    "tests/sandbox/test_tool.py::test_a_program_past_its_memory_ends_with_a_non_zero_code[docker]": _OOM,
+    "tests/sandbox/test_repl.py::test_a_memory_bomb_ends_the_session_and_says_why[docker]": _OOM,
+    "tests/sandbox/test_repl.py::test_close_ends_the_process_and_leaves_nothing_for_the_next[docker]": (
+        "the test looks for the program's process on the host: under gVisor a sandbox's processes are not"),
+    **{_DOCKER + name: ("under gVisor a container serves one submission (its runner cannot list SysV IPC "
+                        "objects to remove them, so it is never reused): there is no reuse to count")
+       for name in ("test_a_container_is_replaced_after_max_runs", "test_idle_containers_are_capped_and_reaped")},
+    _LEAKS + "test_state_left_by_one_submission_is_gone_for_the_next[docker-posix_mqueue]": (
+        "this gVisor has no POSIX message queues (mq_open: ENOSYS): nothing can be left behind"),
+    _LEAKS + "test_state_left_by_one_submission_is_gone_for_the_next[docker-keyring]": (
+        "runsc does not apply Docker's seccomp profile, so add_key succeeds; the key lives in gVisor's own kernel "
+        "of that container, and under gVisor a container is never reused (its SysV IPC cannot be listed): the "
+        "next submission sees nothing"),
     _ADV + "test_hostile_submission[docker-growing_memory]": _OOM,
     _ADV + "test_hostile_submission[docker-memory_bomb]": _OOM,
     _ADV + "test_hostile_submission[docker-kill_and_stop_the_runner]": _PID1,

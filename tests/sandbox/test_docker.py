@@ -11,7 +11,7 @@ import time
 import pytest
 
 from sandbox import Limits, SandboxUnavailable, Verdict, get_backend, get_language, judge, parse_tests
-from sandbox.backends.docker import OWNER, DockerBackend
+from sandbox.backends.docker import OWNER, USERSPACE_KERNELS, DockerBackend
 from tests.conftest import ROOT, need
 
 pytestmark = pytest.mark.docker
@@ -42,8 +42,10 @@ def _ours(backend: DockerBackend) -> list:
 def test_containers_are_locked_down(docker_backend):
     limits = Limits(memory_mb=200, pids=32, cpus=0.5, tmpfs_mb=16)
     assert judge(ADD_PY, get_language("python"), ADD, docker_backend, limits).verdict is Verdict.accepted
-    [attrs] = [c.attrs for c in _ours(docker_backend) if c.attrs["HostConfig"]["PidsLimit"] == 32]
+    base, per_process = USERSPACE_KERNELS.get(docker_backend.runtime, (0, 1))  # gVisor's own threads count
+    [attrs] = [c.attrs for c in _ours(docker_backend) if c.attrs["HostConfig"]["PidsLimit"] == base + 32 * per_process]
     host, config = attrs["HostConfig"], attrs["Config"]
+    assert host["Runtime"] == docker_backend.runtime
     assert host["NetworkMode"] == "none" and config["NetworkDisabled"] is True
     assert host["ReadonlyRootfs"] is True and host["CapDrop"] == ["ALL"]
     assert host["SecurityOpt"] == ["no-new-privileges"] and host["Privileged"] is False
