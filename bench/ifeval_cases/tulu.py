@@ -7,38 +7,15 @@ The reference is the function on the response stripped, as ``IFEvalVerifierOld``
 
 from __future__ import annotations
 
-EN = ("The quick brown fox jumps over the lazy dog. It then runs into the forest to find some food for dinner. "
-      "Dr. Smith watched it from his window, e.g. with binoculars, at 5 p.m. yesterday.")
-FR = "Le renard brun rapide saute par-dessus le chien paresseux. Il court dans la forêt pour trouver à manger."
-DE = "Der schnelle braune Fuchs springt über den faulen Hund. Er läuft in den Wald, um Futter zu finden."
-ZH = "敏捷的棕色狐狸跳过了懒狗。它跑进森林寻找食物。"
+from bench.ifeval_cases.google import DE, EN, FR, ZH
+
 PROMPT = "Write a short poem about the sea."
 
-POOL = [
-    EN, EN.upper(), EN.lower(), FR, DE, ZH, FR.upper(),
-    "<<A Day in the Forest>>\n\n" + EN,
-    "# Shopping list\n* apples\n* pears\n- bread\n  * nested item\n\nThat is all, thanks.",
-    "**Summary:** the fox *runs* fast.\n\n*Note*: the dog **sleeps**. ** ** and * *",
-    '```json\n{"name": "fox", "speed": 42, "tags": ["quick", "brown"]}\n```',
-    '{"answer": "My answer is yes."}',
+POOL = [  # besides Google's pool (bench/ifeval_cases/google.py), which every case meets too
     "  [1, 2, 3]\n",
-    "My answer is yes.",
-    "SECTION 1\nThe fox.\nSECTION 2\nThe dog.\nSECTION 3\nThe forest.",
     "First paragraph about foxes.\n* * *\nSecond paragraph about dogs.\n* * *\nThird paragraph about forests.",
-    "First paragraph.\n\nSecond paragraph starts here.\n\nThird one, at last.",
-    "Dear [name],\n\nYour order [order id] ships to [address] on [date].\n\nP.S. thanks!",
-    PROMPT + " Here is the poem: waves roll in and out.",
-    '"Everything I say is quoted, even this."',
-    "Answer A: the fox wins.\n******\nAnswer B: the dog wins.",
-    "Is there anything else I can help with?",
-    "THE FOX AND THE DOG ARE FRIENDS. THEY PLAY ALL DAY. Is there anything else I can help with?",
-    "No commas in this sentence at all.",
-    "zebra zone zigzag, buzz, fizz; jazz!",
     "Sure!\nthe answer is 42 and the question is unknown.\nHope this helps!",
     "*Intro line*\nthe body has no stars.\n*Outro line*",
-    "Mr. and Mrs. Smith went to Washington D.C. on Jan. 5. They met Prof. Brown at 3 p.m. It rained!",
-    "forest forest forest fox dog FOREST Forest",
-    "I THINK THIS IS ALL CAPS BUT it is not entirely.",
     "Here you go:\n\"My quoted answer.\"",
     "\n\nleading blank lines, then text\n\n",
 ]

@@ -11,6 +11,7 @@ from reward_service.grading.types import Reason, Status
 from reward_service.recipes import resolve
 from reward_service.schemas import ScoreItem
 from reward_service.scoring import score_item
+from tests.reward_service.ifeval_checks import assert_follows_and_breaks, label
 
 GOOGLE_FAMILIES = {"keywords", "language", "length_constraints", "detectable_content", "detectable_format",
                    "combination", "startend", "change_case", "punctuation"}
@@ -57,10 +58,6 @@ CASES = [
 ]
 
 
-def label(*pairs):
-    return json.dumps({"instruction_id_list": [p[0] for p in pairs], "kwargs": [p[1] for p in pairs]})
-
-
 def test_every_ifeval_id_is_registered_and_tested():
     google = {iid for iid in CHECKERS if iid.split(":")[0] in GOOGLE_FAMILIES and iid in GOOGLE_IDS}
     assert len(google) == 25 and {case[0] for case in CASES} == google
@@ -68,10 +65,7 @@ def test_every_ifeval_id_is_registered_and_tested():
 
 @pytest.mark.parametrize(("iid", "kwargs", "follows", "breaks"), CASES, ids=[c[0] for c in CASES])
 def test_each_instruction_follows_and_breaks(iid, kwargs, follows, breaks):
-    good, bad = grade_ifeval(follows, label((iid, kwargs))), grade_ifeval(breaks, label((iid, kwargs)))
-    assert good.status is Status.ok and good.score == 1.0, good.details
-    assert bad.score == 0.0 and bad.code is Reason.not_followed, bad.details
-    assert bad.details["instructions"][0]["why"]
+    assert_follows_and_breaks(iid, kwargs, follows, breaks)
 
 
 def test_loose_counts_only_with_the_option():

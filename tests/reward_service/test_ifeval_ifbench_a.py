@@ -1,12 +1,11 @@
 """IFBench's test constraints, part A (count, ratio, sentence, words): verdicts as IFBench gives them, fail-closed
 labels, and where we deviate from the reference on purpose (each case says why)."""
 
-import json
-
 import pytest
 
 from reward_service.grading.ifeval import CHECKERS, LabelError, grade_ifeval, parse_label
 from reward_service.grading.types import Reason, Status
+from tests.reward_service.ifeval_checks import assert_follows_and_breaks, label
 
 KW5 = {"keyword1": "sun", "keyword2": "moon", "keyword3": "star", "keyword4": "sky", "keyword5": "sea"}
 FIVE = "Sun moon MOON star star star sky sky sky sky sky; sea sea sea sea sea sea sea."
@@ -47,10 +46,6 @@ CASES = [
 ]
 
 
-def label(*pairs):
-    return json.dumps({"instruction_id_list": [p[0] for p in pairs], "kwargs": [p[1] for p in pairs]})
-
-
 def test_every_id_of_part_a_is_registered_and_tested():
     modules = {"count", "ratio", "sentence", "words"}
     ours = {iid for iid, c in CHECKERS.items() if c.rule.__module__.rsplit(".", 2)[-2:][0] == "ifbench"
@@ -61,10 +56,7 @@ def test_every_id_of_part_a_is_registered_and_tested():
 
 @pytest.mark.parametrize(("iid", "kwargs", "follows", "breaks"), CASES, ids=[c[0] for c in CASES])
 def test_each_instruction_follows_and_breaks(iid, kwargs, follows, breaks):
-    good, bad = grade_ifeval(follows, label((iid, kwargs))), grade_ifeval(breaks, label((iid, kwargs)))
-    assert good.status is Status.ok and good.score == 1.0, good.details
-    assert bad.score == 0.0 and bad.code is Reason.not_followed, bad.details
-    assert bad.details["instructions"][0]["why"]
+    assert_follows_and_breaks(iid, kwargs, follows, breaks)
 
 
 @pytest.mark.parametrize(("iid", "kwargs", "response", "why"), [

@@ -1,12 +1,11 @@
 """IFBench's test constraints, part B (``format:*``, ``custom:*``, ``repeat:*``): each id followed and broken,
 the labels they refuse, and the deviations from the reference that keep a check from passing vacuously."""
 
-import json
-
 import pytest
 
 from reward_service.grading.ifeval import CHECKERS, grade_ifeval
 from reward_service.grading.types import Reason, Status
+from tests.reward_service.ifeval_checks import assert_follows_and_breaks, label
 
 AFRICA = ["Zimbabwe", "Zambia", "Uganda", "Tunisia", "Togo", "Tanzania", "Sudan", "South Sudan", "South Africa",
           "Somalia", "Sierra Leone", "Seychelles", "Senegal", "São Tomé and Príncipe", "Rwanda", "Nigeria",
@@ -69,20 +68,13 @@ CASES = [
 IDS = {case[0] for case in CASES}
 
 
-def label(*pairs):
-    return json.dumps({"instruction_id_list": [p[0] for p in pairs], "kwargs": [p[1] for p in pairs]})
-
-
 def test_every_id_of_part_b_is_registered_and_tested():
     assert len(IDS) == 28 and IDS <= set(CHECKERS)
 
 
 @pytest.mark.parametrize(("iid", "kwargs", "follows", "breaks"), CASES, ids=[c[0] for c in CASES])
 def test_each_instruction_follows_and_breaks(iid, kwargs, follows, breaks):
-    good, bad = grade_ifeval(follows, label((iid, kwargs))), grade_ifeval(breaks, label((iid, kwargs)))
-    assert good.status is Status.ok and good.score == 1.0, good.details
-    assert bad.score == 0.0 and bad.code is Reason.not_followed, bad.details
-    assert bad.details["instructions"][0]["why"]
+    assert_follows_and_breaks(iid, kwargs, follows, breaks)
 
 
 @pytest.mark.parametrize(("iid", "response", "why"), [

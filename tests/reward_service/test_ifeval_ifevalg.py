@@ -1,12 +1,12 @@
 """open-instruct's IFEvalG additions (29 ids): each followed and broken, fail-closed labels, the ``why``."""
 
-import json
-
 import pytest
 
 from reward_service.grading.ifeval import CHECKERS, LabelError, grade_ifeval, parse_label
 from reward_service.grading.ifeval.ifevalg.sentences import split_into_sentences
 from reward_service.grading.types import Reason, Status
+from tests.reward_service.ifeval_checks import assert_follows_and_breaks
+from tests.reward_service.ifeval_checks import open_instruct_label as label
 
 REQUEST = "Write a limerick about a cat. Keep it short."
 SPAN = "Explain photosynthesis to a child."
@@ -53,10 +53,6 @@ CASES = [
 ]
 
 
-def label(*pairs):
-    return json.dumps([{"instruction_id": [p[0] for p in pairs], "kwargs": [p[1] for p in pairs]}])
-
-
 def test_every_ifevalg_addition_is_registered_and_tested():
     ids = {case[0] for case in CASES}
     assert len(ids) == 29 and ids <= set(CHECKERS)
@@ -64,10 +60,7 @@ def test_every_ifevalg_addition_is_registered_and_tested():
 
 @pytest.mark.parametrize(("iid", "kwargs", "follows", "breaks"), CASES, ids=[c[0] for c in CASES])
 def test_each_instruction_follows_and_breaks(iid, kwargs, follows, breaks):
-    good, bad = grade_ifeval(follows, label((iid, kwargs))), grade_ifeval(breaks, label((iid, kwargs)))
-    assert good.status is Status.ok and good.score == 1.0, good.details
-    assert bad.score == 0.0 and bad.code is Reason.not_followed, bad.details
-    assert bad.details["instructions"][0]["why"]
+    assert_follows_and_breaks(iid, kwargs, follows, breaks, label)
 
 
 def test_why_says_what_was_found():
