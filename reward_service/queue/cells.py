@@ -7,8 +7,9 @@ others): a cell is one Redis with its streams, its jobs and the workers that gra
 take-over stays within one server. The API puts a whole job on one cell — among the cells with a live
 worker, the one with the fewest chunks waiting per worker — and names the cell in the job id (``c<cell>-<hex>``)
 so that any API replica reads it back from there. A cell that is down costs its own jobs (503 while it is
-down, as a single Redis would) and nothing else: new work goes to the others. Cell 0 also holds what is not
-per job: the tool hosts, the rate counters and the idempotency keys.
+down, as a single Redis would, also when the API starts meanwhile) and nothing else: new work goes to the
+others. Cell 0 also holds what is not per job: the tool hosts, the rate counters and the idempotency keys, so
+it is the one cell the API needs at start.
 
 Why cells and not Redis Cluster: the same code runs on self-run servers and on any managed Redis, one cell's
 fault is contained, and no key needs a hash tag. What cells do not do: a worker reads only its own cell, so
@@ -19,6 +20,7 @@ balance comes from where the API puts each job (least loaded per worker) rather 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import re
 import uuid
@@ -34,6 +36,8 @@ from reward_service.schemas import ItemResult, ScoreItem
 from reward_service.settings import Settings
 
 __all__ = ["CellQueue", "cell_of"]
+
+log = logging.getLogger(__name__)
 
 _JOB_ID = re.compile(r"c(\d{1,4})-[0-9a-f]{32}")
 
@@ -55,11 +59,19 @@ class CellQueue:
 
     @classmethod
     async def connect(cls, settings: Settings) -> CellQueue:
+        """Every cell; cell 0 must answer (it holds the counters every request needs), another that does not
+        is started as down, so that an API restarting while a cell is down still serves the others."""
         cells: list[RedisQueue] = []
         try:
-            for url in settings.redis_cells():
-                cells.append(await RedisQueue.connect(settings.model_copy(
-                    update={"redis_url": url, "redis_shard_urls": None})))
+            for i, url in enumerate(settings.redis_cells()):
+                one = settings.model_copy(update={"redis_url": url, "redis_shard_urls": None})
+                try:
+                    cells.append(await RedisQueue.connect(one))
+                except REDIS_DOWN as exc:
+                    if i == 0:
+                        raise
+                    log.warning("Redis cell %d does not answer (%s): its jobs get 503 until it does", i, exc)
+                    cells.append(RedisQueue.unreachable(one))
         except BaseException:
             for cell in cells:
                 await cell.aclose()

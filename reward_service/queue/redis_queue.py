@@ -66,6 +66,14 @@ class RedisQueue:
         queue._refresher = asyncio.create_task(queue._refresh_workers(), name="count-workers")
         return queue
 
+    @classmethod
+    def unreachable(cls, settings: Settings) -> RedisQueue:
+        """A queue on a Redis that did not answer at start (a cell, :mod:`~reward_service.queue.cells`): its
+        calls fail as Redis being down until it answers; the stream's group is the workers' to create."""
+        queue = cls(connect(settings), settings)
+        queue._refresher = asyncio.create_task(queue._refresh_workers(), name="count-workers")
+        return queue
+
     async def _refresh_workers(self) -> None:
         """Keep ``describe()`` (sync, for /healthz) current; warn while no worker is alive."""
         warned = 0.0

@@ -139,3 +139,29 @@ def test_a_cell_without_workers_gets_no_score_work_and_a_cell_down_costs_only_it
         servers[1].start()  # AOF: the job comes back with its cell
         crew[1].resume()
     assert len(wait_job(api.url, on_one)["results"]) == 4
+
+
+@pytest.mark.slow
+def test_an_api_started_while_a_cell_is_down_serves_the_others_then_that_cell(cells):
+    _, _, servers = cells
+    servers[1].stop()
+    late = Service({**ENV, "REWARD_REDIS_SHARD_URLS": servers[1].url}, ("--redis-url", servers[0].url))
+    try:
+        late.wait_ready()  # it starts: cell 1 is down, not the service
+        items = batch(8, "late")
+        r = httpx.post(f"{late.url}/score", json={"items": items, "recipe": "accuracy"}, headers=AUTH, timeout=120)
+        assert r.status_code == 200
+        assert_once(items, r.json()["results"])
+        servers[1].start()
+        deadline = time.monotonic() + 60
+        while workers_alive(late.url) != 2.0:  # cell 1's worker back at its Redis
+            assert time.monotonic() < deadline, late.logs()[-3000:]
+            time.sleep(0.2)
+        ids = [submit(late.url, batch(4, f"back{n}")) for n in range(12)]
+        on_one = [j for j in ids if j.startswith("c1-")]
+        assert on_one, ids  # ties go either way: 12 tries all on cell 0 would be 1 in 4096
+        assert all(len(wait_job(late.url, j)["results"]) == 4 for j in on_one)
+    finally:
+        late.stop()
+        if servers[1].proc is None or servers[1].proc.poll() is not None:
+            servers[1].start()
